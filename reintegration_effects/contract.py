@@ -1,0 +1,241 @@
+"""The package's public contract: input tables, labels and output tables.
+
+Users' scripts, dashboards and acceptance checks rely on these names; add to them, rename nothing.
+Every other module imports its names and codes from here so there is one place to read them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+# --------------------------------------------------------------------------------------------
+# Input tables
+# --------------------------------------------------------------------------------------------
+
+SEX = ("M", "F")
+MIGRATION = ("dutch", "western", "non_western", "unknown")
+EDUCATION = ("low", "medium", "high", "unknown")
+HOUSEHOLD_POSITIONS = (
+    "single",
+    "single_parent",
+    "couple_no_children",
+    "couple_with_children",
+    "child_at_home",
+    "other",
+)
+BENEFITS = ("bijstand", "ww", "other")
+CONTRACTS = ("permanent", "fixed_term", "agency", "on_call")
+SECTORS = tuple("ABCDEFGHIJKLMNOPQRSTU")  # SBI-2008 sections
+
+#: SBI-2008 section names (Dutch, English), for job-quality tables.
+SECTOR_NAMES: dict[str, tuple[str, str]] = {
+    "A": ("Landbouw, bosbouw en visserij", "Agriculture, forestry and fishing"),
+    "B": ("Delfstoffenwinning", "Mining and quarrying"),
+    "C": ("Industrie", "Manufacturing"),
+    "D": ("Energievoorziening", "Electricity and gas supply"),
+    "E": ("Waterbedrijven en afvalbeheer", "Water supply and waste management"),
+    "F": ("Bouwnijverheid", "Construction"),
+    "G": ("Handel", "Wholesale and retail trade"),
+    "H": ("Vervoer en opslag", "Transportation and storage"),
+    "I": ("Horeca", "Accommodation and food service"),
+    "J": ("Informatie en communicatie", "Information and communication"),
+    "K": ("Financiële dienstverlening", "Financial services"),
+    "L": ("Verhuur en handel van onroerend goed", "Real estate"),
+    "M": ("Specialistische zakelijke diensten", "Professional, scientific and technical services"),
+    "N": ("Verhuur en overige zakelijke diensten", "Administrative and support services (incl. agencies)"),
+    "O": ("Openbaar bestuur en overheidsdiensten", "Public administration"),
+    "P": ("Onderwijs", "Education"),
+    "Q": ("Gezondheids- en welzijnszorg", "Human health and social work"),
+    "R": ("Cultuur, sport en recreatie", "Arts, entertainment and recreation"),
+    "S": ("Overige dienstverlening", "Other service activities"),
+    "T": ("Huishoudens als werkgever", "Households as employers"),
+    "U": ("Extraterritoriale organisaties", "Extraterritorial organisations"),
+}
+
+
+@dataclass(frozen=True)
+class ColumnSpec:
+    """One column of an input table."""
+
+    name: str
+    kind: str  # "id", "date", "category", "number", "bool", "text"
+    required: bool = True
+    values: tuple[str, ...] = ()  # allowed labels for kind == "category"
+    nullable: bool = False  # an empty value is allowed (e.g. an open spell end)
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """One input table: what one row is, its columns, and whether rows are dated spells."""
+
+    name: str
+    one_row_per: str
+    columns: tuple[ColumnSpec, ...]
+    spell: bool = False
+    required: bool = True
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns)
+
+    @property
+    def required_columns(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns if c.required)
+
+    def column(self, name: str) -> ColumnSpec:
+        for c in self.columns:
+            if c.name == name:
+                return c
+        raise KeyError(name)
+
+
+_PID = ColumnSpec("person_id", "id", description="pseudonymised person key (CBS RINPERSOON), text")
+_START = ColumnSpec("start", "date", description="first day of the spell")
+_END = ColumnSpec(
+    "end", "date", nullable=True, description="last day of the spell (inclusive); empty = still running"
+)
+
+TABLES: dict[str, TableSpec] = {
+    "persons": TableSpec(
+        "persons",
+        "person",
+        (
+            _PID,
+            ColumnSpec("sex", "category", values=SEX, description="M/F (CBS GBAGESLACHT 1/2 accepted)"),
+            ColumnSpec("birth_date", "date"),
+            ColumnSpec("migration_background", "category", values=MIGRATION),
+            ColumnSpec("education", "category", required=False, values=EDUCATION, nullable=True),
+            ColumnSpec("status_holder", "bool", required=False, nullable=True),
+        ),
+    ),
+    "households": TableSpec(
+        "households",
+        "spell of a household position",
+        (_PID, _START, _END, ColumnSpec("position", "category", values=HOUSEHOLD_POSITIONS)),
+        spell=True,
+        required=False,
+    ),
+    "benefits": TableSpec(
+        "benefits",
+        "benefit spell",
+        (_PID, ColumnSpec("benefit", "category", values=BENEFITS), _START, _END),
+        spell=True,
+    ),
+    "jobs": TableSpec(
+        "jobs",
+        "job spell",
+        (
+            _PID,
+            _START,
+            _END,
+            ColumnSpec("sector", "category", required=False, values=SECTORS, nullable=True),
+            ColumnSpec("contract", "category", required=False, values=CONTRACTS, nullable=True),
+            ColumnSpec("hours_per_week", "number", required=False, nullable=True),
+            ColumnSpec("monthly_wage", "number", required=False, nullable=True, description="gross euros"),
+        ),
+        spell=True,
+    ),
+    "programmes": TableSpec(
+        "programmes",
+        "programme participation (the municipality's own file)",
+        (_PID, ColumnSpec("programme", "text", description="programme label"), _START, _END),
+        spell=True,
+        required=False,
+    ),
+}
+
+#: Keys allowed in study.toml; unknown keys are an error.
+STUDY_KEYS = (
+    "municipality",
+    "window_start",
+    "window_end",
+    "horizons",
+    "cohorts",
+    "groups",
+    # additions (the contract allows adding):
+    "seed",
+    "lang",
+    "unlinked",  # "error" (default) or "reject": spells whose person_id is not in persons
+)
+
+# --------------------------------------------------------------------------------------------
+# Status rule and labels
+# --------------------------------------------------------------------------------------------
+
+#: Status on a date, in the order of the contract's rule (first that applies wins).
+STATUSES = ("bijstand_met_werk", "bijstand", "werk", "ww", "overig")
+#: Display order for tables (as in the CBS reference layout).
+STATUS_ORDER = ("bijstand", "werk", "bijstand_met_werk", "ww", "overig")
+
+#: Destinations of a bijstand spell that ended (the status at the first month end after it).
+EXIT_DESTINATIONS = ("werk", "ww", "overig")
+
+AGE_BANDS = ("18-26", "27-49", "50+")
+DEFAULT_HORIZONS = (6, 12, 18)
+
+OUTCOMES = ("employed_12m", "off_bijstand_12m", "off_bijstand_6_18m")
+#: Additional outcome (issue 5): months on bijstand in the 18 months after time zero.
+EXTRA_OUTCOMES = ("months_bijstand_18m",)
+METHODS = ("naive", "matching", "dml")
+HAZARD_MODELS = ("exit_to_work", "reentry")
+
+#: Group dimensions: label prefix -> (column in analysis frames, allowed values).
+GROUP_DIMENSIONS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "sex": ("sex", SEX),
+    "age": ("age_band", AGE_BANDS),
+    "migration": ("migration_background", MIGRATION),
+    "household": ("household", HOUSEHOLD_POSITIONS),
+    "education": ("education", EDUCATION),
+}
+
+
+def age_band(age_years):
+    """Contract age band for an age in whole years (vectorised over arrays and Series)."""
+    import numpy as np
+
+    a = np.asarray(age_years)
+    return np.where(a < 27, "18-26", np.where(a < 50, "27-49", "50+"))
+
+
+def group_label(dimension: str, value: str) -> str:
+    """`group_label('sex', 'F') == 'sex=F'`; the label used in every output table."""
+    return f"{dimension}={value}"
+
+
+def programme_term(label: str) -> str:
+    """Hazard-model term for having started programme ``label``."""
+    return f"programme={label}"
+
+
+# --------------------------------------------------------------------------------------------
+# Output tables
+# --------------------------------------------------------------------------------------------
+
+FLOWS_COLUMNS = ("cohort", "horizon_months", "status", "persons")
+EFFECTS_COLUMNS = (
+    "programme",
+    "group",
+    "outcome",
+    "method",
+    "estimate",
+    "std_error",
+    "ci_lower",
+    "ci_upper",
+    "n_treated",
+    "n_control",
+)
+HAZARDS_COLUMNS = ("model", "term", "hazard_ratio", "ci_lower", "ci_upper")
+
+
+def stock_cohort_name(date) -> str:
+    """`stock_YYYY-MM-DD`: everyone on bijstand on that date."""
+    import pandas as pd
+
+    return f"stock_{pd.Timestamp(date):%Y-%m-%d}"
+
+
+def outflow_cohort_name(year: int) -> str:
+    """`outflow_YYYY`: everyone who left bijstand in that year."""
+    return f"outflow_{int(year)}"

@@ -1,0 +1,61 @@
+"""Validated input data and study settings, as handed from `validate` to every analysis."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from .contract import DEFAULT_HORIZONS
+
+DEFAULT_SEED = 20150101
+
+
+@dataclass
+class StudySettings:
+    """Settings from ``study.toml`` (all optional); ``None`` means 'derive from the data'."""
+
+    municipality: str | None = None
+    window_start: pd.Timestamp | None = None
+    window_end: pd.Timestamp | None = None
+    horizons: tuple[int, ...] = DEFAULT_HORIZONS
+    cohorts: list[str] | None = None
+    groups: list[str] | None = None
+    seed: int = DEFAULT_SEED
+    lang: str = "nl"
+    unlinked: str = "error"
+
+
+@dataclass
+class InputData:
+    """The five contract tables after validation and cleaning.
+
+    Frames (one row per contract row that was kept; ``row`` is its 1-based row in the file):
+
+    - ``persons``: person_id (str), sex (category M/F), birth_date (datetime64),
+      migration_background, education (category, 'unknown' when absent), status_holder (bool/NA).
+    - ``households``: person_id, start, end (NaT = open), position (category).
+    - ``benefits``: person_id, benefit (category), start, end.
+    - ``jobs``: person_id, start, end, sector, contract (category, NA allowed),
+      hours_per_week, monthly_wage (float, NA allowed).
+    - ``programmes``: person_id, programme (str), start, end.
+
+    Spell frames are sorted by person_id and start. ``window_start``/``window_end`` are resolved
+    (from study.toml, else the earliest and latest dates in the data). ``log`` is the cleaning log:
+    table, file, outcome (kept/merged/rejected), reason, rows.
+    """
+
+    persons: pd.DataFrame
+    households: pd.DataFrame
+    benefits: pd.DataFrame
+    jobs: pd.DataFrame
+    programmes: pd.DataFrame
+    study: StudySettings = field(default_factory=StudySettings)
+    log: pd.DataFrame = field(default_factory=pd.DataFrame)
+    sources: dict[str, Path] = field(default_factory=dict)
+    window_start: pd.Timestamp | None = None
+    window_end: pd.Timestamp | None = None
+
+    def table(self, name: str) -> pd.DataFrame:
+        return getattr(self, name)
