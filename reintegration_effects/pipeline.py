@@ -1,0 +1,107 @@
+"""`reintegration-effects run`: the steps from input folder to output folder, in order.
+
+Each step takes the run context and adds to it; later issues add flows, survival, effects and
+the report as further steps of the same list.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import pandas as pd
+
+from .dataset import InputData, StudySettings
+from .manifest import write_manifest
+from .panel import Panel, load_or_build_panel
+
+
+@dataclass
+class RunContext:
+    """What the steps share: settings, the validated data, the panel and the files written."""
+
+    data_dir: Path
+    out: Path
+    seed: int
+    lang: str
+    study_overrides: StudySettings | None = None
+    simulated: bool = False
+    truth_dir: Path | None = None
+    data: InputData | None = None
+    panel: Panel | None = None
+    panel_reused: bool = False
+    outputs: list[Path] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    echo: Callable[[str], None] = print
+
+    @property
+    def tables_dir(self) -> Path:
+        d = self.out / "tables"
+        d.mkdir(parents=True, exist_ok=True)
+        return d
+
+
+def step_validate(ctx: RunContext) -> str:
+    from .validate import load_input, write_cleaning_log
+
+    ctx.data = load_input(ctx.data_dir, study=ctx.study_overrides)
+    ctx.outputs.append(write_cleaning_log(ctx.data, ctx.out))
+    d = ctx.data
+    return (f"{len(d.persons):,} persons, {len(d.benefits):,} benefit, {len(d.jobs):,} job and "
+            f"{len(d.programmes):,} programme spells; window {d.window_start:%Y-%m-%d} to "
+            f"{d.window_end:%Y-%m-%d}")
+
+
+def step_panel(ctx: RunContext) -> str:
+    ctx.panel, folder, ctx.panel_reused = load_or_build_panel(ctx.data, ctx.out / "cache")
+    how = "reused cache" if ctx.panel_reused else "built and cached"
+    return f"{len(ctx.panel.months):,} person-months, {len(ctx.panel.spells):,} bijstand spells ({how}: {folder})"
+
+
+#: The run's steps, in order: (name, function). Later modules append to this list.
+STEPS: list[tuple[str, Callable[[RunContext], str]]] = [
+    ("validate input", step_validate),
+    ("monthly status panel", step_panel),
+]
+
+
+def simulate_default(out: Path, seed: int, n_persons: int | None = None) -> tuple[Path, Path]:
+    """Write the built-in simulated municipality to OUT/input (truth beside it, never inside)."""
+    from .simulate import simulate_municipality, write_simulation
+
+    kwargs = {"seed": seed}
+    if n_persons:
+        kwargs["n_persons"] = n_persons
+    sim = simulate_municipality(**kwargs)
+    return write_simulation(sim, out / "input")
+
+
+def run(data_dir: Path | None, out: Path, *, seed: int, lang: str = "nl",
+        persons: int | None = None, echo: Callable[[str], None] = print) -> RunContext:
+    """Run every step; returns the context (data, panel, files written)."""
+    started = pd.Timestamp.now()
+    out.mkdir(parents=True, exist_ok=True)
+    simulated = data_dir is None
+    truth_dir = None
+    if simulated:
+        echo(f"No --data given: simulating the built-in municipality (seed {seed}) ...")
+        data_dir, truth_dir = simulate_default(out, seed, persons)
+    ctx = RunContext(data_dir=Path(data_dir), out=out, seed=seed, lang=lang, simulated=simulated,
+                     truth_dir=truth_dir, echo=echo)
+    for i, (name, fn) in enumerate(STEPS, 1):
+        echo(f"[{i}/{len(STEPS)}] {name} ...")
+        t0 = time.perf_counter()
+        summary = fn(ctx)
+        echo(f"      {summary} ({time.perf_counter() - t0:.1f} s)")
+    finished = pd.Timestamp.now()
+    d = ctx.data
+    manifest = write_manifest(
+        out, inputs=d.sources, study=d.study, seed=seed, window=(d.window_start, d.window_end),
+        started=started, finished=finished, command=sys.argv, outputs=ctx.outputs,
+        extra={"simulated": simulated, "truth": str(truth_dir) if truth_dir else None, "lang": lang},
+    )
+    ctx.outputs.append(manifest)
+    return ctx
