@@ -386,3 +386,33 @@ def load_or_build_panel(data: InputData, cache_dir: str | Path, *, history_month
     panel = build_panel(data, history_months=history_months)
     panel.save(folder)
     return panel, folder, False
+
+
+def status_on(data: InputData, person_ids, dates) -> pd.Categorical:
+    """The contract's status of each person on an exact date, from the raw spells.
+
+    For dates that are not month ends (a stock on 1 January, 6 months after an exit on the
+    14th); month-end statuses are read from the panel instead. Vectorised through a merge of the
+    queries with each person's spells.
+    """
+    q = pd.DataFrame({"person_id": pd.Series(person_ids).astype(str).to_numpy(),
+                      "date": pd.to_datetime(pd.Series(dates)).to_numpy()})
+    q["qi"] = np.arange(len(q))
+
+    def covered(spells: pd.DataFrame) -> np.ndarray:
+        hit = np.zeros(len(q), dtype=bool)
+        if len(spells) == 0 or len(q) == 0:
+            return hit
+        m = q.merge(spells[["person_id", "start", "end"]].assign(person_id=lambda f: f.person_id.astype(str)),
+                    on="person_id", how="inner")
+        ok = (m["start"] <= m["date"]) & (m["end"].isna() | (m["end"] >= m["date"]))
+        hit[m.loc[ok, "qi"].to_numpy()] = True
+        return hit
+
+    ben = data.benefits
+    kind = ben["benefit"].astype(str)
+    bij, ww = covered(ben[kind == "bijstand"]), covered(ben[kind == "ww"])
+    job = covered(data.jobs)
+    code = np.select([bij & job, bij, job, ww],
+                     [_S["bijstand_met_werk"], _S["bijstand"], _S["werk"], _S["ww"]], default=_S["overig"])
+    return pd.Categorical.from_codes(code.astype(np.int8), categories=list(STATUS_ORDER))

@@ -165,3 +165,12 @@ def test_random_spells_match_the_rule_and_fill_the_window(case):
     sp = panel.spells.set_index("spell_id")
     assert (sp.loc[on.spell_id, "person_id"].to_numpy() == on.person_id.astype(str).to_numpy()).all()
     assert np.all((on.spell_month >= 0))
+
+
+def test_status_on_exact_dates(person_rows):
+    from reintegration_effects.panel import status_on
+
+    data = small_case(person_rows)
+    got = status_on(data, ["A", "A", "A", "B", "C", "D"],
+                    ["2020-02-10", "2020-03-30", "2020-03-31", "2020-01-31", "2020-03-10", "2017-05-05"])
+    assert list(got.astype(str)) == ["bijstand_met_werk", "werk", "overig", "bijstand", "bijstand", "werk"]
