@@ -1,0 +1,616 @@
+"""Programme effects in the dynamic design of Sianesi (2004): starting now versus not now.
+
+For programme P, time zero is a participant's start month t0. The comparison pool at t0 is every
+person on bijstand at the end of month t0 who has not started any programme in the current spell
+by then (they may start later). The target is the average effect on the participants (ATT) of
+starting P in month t0 rather than not in t0. Covariates are measured at time zero, before the
+programme can act: the person's characteristics, the elapsed spell duration, the calendar month,
+the labour-market history of the 36 month ends before t0, and whether the person worked beside
+the benefit in the month before t0.
+
+Three estimators share the same risk sets (:func:`build_risk_sets`), so a reader sees what
+adjustment changes:
+
+- ``naive``: raw difference between starters and everyone else in the same monthly pools.
+- ``matching`` (:class:`DynamicMatching`): nearest-neighbour propensity-score matching with
+  replacement, exact on calendar month and elapsed-duration band, caliper on the logit score,
+  regression bias correction (Abadie & Imbens 2011). Standard errors: the linear (Otsu & Rai
+  2017) representation of the bias-corrected estimator, with its terms summed per person before
+  squaring, so that repeated use of a control and of one person in many monthly pools is
+  accounted for (a plain bootstrap is not valid for nearest-neighbour matching: Abadie & Imbens
+  2008).
+- ``dml`` (:class:`DynamicDML`): the doubly robust (Neyman-orthogonal) ATT score with cross-fitted
+  gradient-boosting nuisances (Chernozhukov et al. 2018, section 5.1), folds split by person,
+  standard errors clustered by person. Group effects (GATE) are the same score averaged within
+  the group (Knaus 2022). econml supplies the heterogeneity tools (causal forest, policy tree,
+  sensitivity); the ATT score itself is written here because econml's learners target the
+  CATE/ATE and offer no ATT with person-clustered inference, which this design needs.
+
+Assumptions, in plain words: (1) no anticipation: knowing that one will start later does not
+change behaviour before the start; (2) selection on observables: among people with the same
+characteristics, history, elapsed duration and calendar month, whether someone starts now is
+unrelated to their prospects; (3) overlap: for every participant there are comparable people who
+did not start in that month.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from .contract import (
+    AGE_BANDS,
+    EDUCATION,
+    EFFECTS_COLUMNS,
+    HOUSEHOLD_POSITIONS,
+    MIGRATION,
+    OUTCOMES,
+    SEX,
+    age_band,
+)
+from .dataset import InputData
+from .panel import Panel, month_number
+
+#: Outcomes estimated for every programme (contract outcomes + months on bijstand).
+ALL_OUTCOMES = (*OUTCOMES, "months_bijstand_18m")
+FOLLOW_UP_MONTHS = 18
+#: Elapsed-duration bands (months) for exact matching.
+DURATION_BANDS = (0, 3, 6, 12, 24, 60, 10_000)
+#: Covariates at time zero used by every adjusted estimator (after one-hot encoding).
+NUMERIC_COVARIATES = (
+    "age",
+    "spell_month",
+    "calendar",
+    "hist_employed_36m",
+    "hist_bijstand_36m",
+    "hist_ww_36m",
+    "side_job_before",
+    "status_holder",
+)
+CATEGORICAL_COVARIATES = {
+    "sex": SEX,
+    "migration_background": MIGRATION,
+    "education": EDUCATION,
+    "household": (*HOUSEHOLD_POSITIONS, "unknown"),
+}
+GROUP_COLUMNS = {"sex": "sex", "age": "age_band", "migration": "migration_background",
+                 "household": "household", "education": "education"}
+GROUP_VALUES = {"sex": SEX, "age": AGE_BANDS, "migration": MIGRATION,
+                "household": (*HOUSEHOLD_POSITIONS, "unknown"), "education": EDUCATION}
+NONE = "none"
+
+
+@dataclass
+class RiskSets:
+    """Stacked monthly risk sets: one row per (person, month) eligible to start a programme.
+
+    ``frame`` columns: person_id, pcode (int person index), month_index (0 = first window month),
+    month (month end), spell_id, treatment (programme label started in this month, or "none" for
+    the not-yet-treated pool), weight (1, or 1/sampling fraction for subsampled controls),
+    covariates (see NUMERIC_COVARIATES, CATEGORICAL_COVARIATES, age_band), outcomes
+    (employed_12m, off_bijstand_12m, off_bijstand_6_18m: 0/1; months_bijstand_18m: 0-18).
+    ``log``: how many programme starts were used and why others were not.
+    """
+
+    frame: pd.DataFrame
+    programmes: list[str]
+    log: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+    def design(self) -> pd.DataFrame:
+        """The covariate matrix (one-hot encoded categoricals, floats) for the frame's rows."""
+        return covariate_matrix(self.frame)
+
+
+def covariate_matrix(frame: pd.DataFrame) -> pd.DataFrame:
+    """Numeric covariates plus one-hot dummies (first category dropped) as a float frame."""
+    x = frame[list(NUMERIC_COVARIATES)].astype(float)
+    for col, values in CATEGORICAL_COVARIATES.items():
+        cat = pd.Categorical(frame[col].astype(str), categories=list(values))
+        for v in values[1:]:
+            x[f"{col}={v}"] = (cat == v).astype(float)
+    return x
+
+
+def build_risk_sets(
+    panel: Panel,
+    data: InputData,
+    *,
+    follow_up: int = FOLLOW_UP_MONTHS,
+    control_fraction: float = 1.0,
+    random_state: int | None = None,
+) -> RiskSets:
+    """Stack every month's pool of not-yet-treated persons on bijstand, with the month's starters.
+
+    A programme start belongs to the bijstand spell that covers the end of its start month; the
+    first start in a spell is the treatment (a second programme in the same spell is a later
+    event that the comparison allows). Starts outside a bijstand spell, starts in the same month
+    as another programme, and starts whose follow-up runs past the window end are not used; the
+    log says how many. ``control_fraction`` < 1 keeps a random share of the pool rows (all
+    starters kept) with weight 1/fraction: the estimators stay unbiased, the variance grows.
+
+    Vectorised: month-by-person arrays from the panel, no loop over persons.
+    """
+    months = panel.months
+    n = len(panel.persons)
+    t_win = panel.grid.n_window
+    bij = months["bijstand"].to_numpy().reshape(n, t_win)
+    emp = months["employed"].to_numpy().reshape(n, t_win)
+    sid = months["spell_id"].to_numpy().reshape(n, t_win)
+
+    # programme starts -> (person, month index, spell)
+    prog = data.programmes
+    log = []
+    pcode = pd.Categorical(prog["person_id"].astype(str),
+                           categories=panel.persons["person_id"].astype(str)).codes.astype(np.int64)
+    t0 = month_number(prog["start"]) - panel.grid.first_window_month if len(prog) else np.zeros(0, int)
+    inside = (t0 >= 0) & (t0 < t_win)
+    log.append(("programme starts in the input", len(prog)))
+    log.append(("start before or after the window", int((~inside).sum())))
+    starts = pd.DataFrame({"pcode": pcode[inside], "t0": t0[inside],
+                           "programme": prog["programme"].astype(str).to_numpy()[inside]})
+    starts["spell_id"] = sid[starts.pcode, starts.t0] if len(starts) else np.zeros(0, int)
+    on_spell = starts["spell_id"] >= 0
+    log.append(("start not within a bijstand spell (no bijstand at the end of the start month)",
+                int((~on_spell).sum())))
+    starts = starts[on_spell]
+    first = starts.groupby("spell_id")["t0"].transform("min")
+    starts = starts[starts["t0"] == first]
+    log.append(("later start in a spell that already had a programme (not a new time zero)",
+                int(on_spell.sum() - len(starts))))
+    n_same = starts.groupby("spell_id")["programme"].transform("nunique")
+    log.append(("two different programmes started in the same month (ambiguous treatment)",
+                int((n_same > 1).sum())))
+    n_spells = len(panel.spells)
+    first_start = np.full(n_spells + 1, np.iinfo(np.int32).max, dtype=np.int64)  # last slot: no spell
+    first_start[starts["spell_id"].to_numpy()] = starts["t0"].to_numpy()
+    ambiguous = np.zeros(n_spells + 1, dtype=bool)
+    ambiguous[starts.loc[n_same > 1, "spell_id"].to_numpy()] = True
+    starts = starts[n_same == 1].drop_duplicates("spell_id")
+
+    # eligible person-months: on bijstand, follow-up inside the window, not started before;
+    # an ambiguous start month is neither treated nor control, and the spell leaves the pool
+    sid_safe = np.where(sid >= 0, sid, n_spells)
+    fs = first_start[sid_safe]
+    month_idx = np.arange(t_win)[None, :]
+    eligible = bij & (month_idx + follow_up <= t_win - 1) & (month_idx <= fs)
+    eligible &= ~((month_idx == fs) & ambiguous[sid_safe])
+    p_idx, m_idx = np.nonzero(eligible)
+    treated = m_idx == fs[p_idx, m_idx]
+    late = starts[starts["t0"] + follow_up > t_win - 1]
+    log.append(("start too late for an 18-month follow-up inside the window", len(late)))
+
+    # outcomes from the month-by-person arrays (cumulative sums for windows of months)
+    cs = np.zeros((n, t_win + 1), dtype=np.int32)
+    np.cumsum(bij, axis=1, out=cs[:, 1:])
+    y = {
+        "employed_12m": emp[p_idx, m_idx + 12].astype(np.int8),
+        "off_bijstand_12m": (~bij[p_idx, m_idx + 12]).astype(np.int8),
+        "off_bijstand_6_18m": (cs[p_idx, m_idx + follow_up + 1] - cs[p_idx, m_idx + 6] == 0).astype(np.int8),
+        "months_bijstand_18m": (cs[p_idx, m_idx + follow_up + 1] - cs[p_idx, m_idx + 1]).astype(np.int16),
+    }
+
+    treat = np.full(len(p_idx), NONE, dtype=object)
+    ti = np.flatnonzero(treated)
+    lab = pd.DataFrame({"pcode": p_idx[ti], "t0": m_idx[ti]}).merge(
+        starts[["pcode", "t0", "programme"]], on=["pcode", "t0"], how="left", validate="one_to_one")
+    treat[ti] = lab["programme"].to_numpy()
+
+    rows = p_idx * t_win + m_idx
+    frame = pd.DataFrame({
+        "person_id": panel.persons["person_id"].astype(str).to_numpy()[p_idx],
+        "pcode": p_idx.astype(np.int32),
+        "month_index": m_idx.astype(np.int16),
+        "month": months["month"].to_numpy()[rows],
+        "spell_id": sid[p_idx, m_idx],
+        "treatment": treat,
+        "spell_month": months["spell_month"].to_numpy()[rows],
+        "calendar": m_idx.astype(float) / 12.0,
+        "hist_employed_36m": months["hist_employed_36m"].to_numpy()[rows],
+        "hist_bijstand_36m": months["hist_bijstand_36m"].to_numpy()[rows],
+        "hist_ww_36m": months["hist_ww_36m"].to_numpy()[rows],
+        "side_job_before": np.where(m_idx > 0, emp[p_idx, np.maximum(m_idx - 1, 0)], False).astype(np.int8),
+        "household": months["household"].astype(object).to_numpy()[rows],
+        **y,
+    })
+    frame["household"] = frame["household"].fillna("unknown").astype(str)
+    per = panel.persons.set_index(panel.persons["person_id"].astype(str))
+    for col in ("sex", "migration_background", "education"):
+        frame[col] = per[col].astype(str).to_numpy()[p_idx]
+    holder = per["status_holder"] if "status_holder" in per else pd.Series(False, index=per.index)
+    frame["status_holder"] = holder.fillna(False).astype(bool).to_numpy()[p_idx].astype(np.int8)
+    birth = pd.to_datetime(per["birth_date"]).to_numpy()[p_idx]
+    frame["age"] = ((frame["month"].to_numpy() - birth) / np.timedelta64(1, "D") / 365.25).astype(float)
+    frame["age_band"] = age_band(np.floor(frame["age"]))
+    frame["weight"] = 1.0
+
+    if control_fraction < 1.0:
+        rng = np.random.default_rng(random_state)
+        keep = (frame["treatment"] != NONE).to_numpy() | (rng.random(len(frame)) < control_fraction)
+        frame = frame[keep].reset_index(drop=True)
+        frame.loc[frame["treatment"] == NONE, "weight"] = 1.0 / control_fraction
+    programmes = sorted(starts["programme"].unique().tolist())
+    used = int((frame["treatment"] != NONE).sum())
+    log.append(("starts used as time zero", used))
+    return RiskSets(frame=frame, programmes=programmes,
+                    log=pd.DataFrame(log, columns=["item", "starts"]))
+
+
+# ------------------------------------------------------------------------------------------------
+# shared helpers
+# ------------------------------------------------------------------------------------------------
+
+def group_masks(frame: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Boolean row masks for 'all' and every contract group label present in the frame."""
+    out = {"all": np.ones(len(frame), dtype=bool)}
+    for dim, col in GROUP_COLUMNS.items():
+        vals = frame[col].astype(str).to_numpy()
+        for v in GROUP_VALUES[dim]:
+            m = vals == v
+            if m.any():
+                out[f"{dim}={v}"] = m
+    return out
+
+
+def _cluster_se(terms: np.ndarray, clusters: np.ndarray, denominator: float) -> float:
+    """sqrt(sum over clusters of (sum of terms)^2) / denominator, with a small-sample factor."""
+    sums = np.bincount(clusters, weights=terms)
+    g = int((sums != 0).sum())
+    factor = g / (g - 1) if g > 1 else 1.0
+    return float(np.sqrt(factor * np.sum(sums**2)) / denominator)
+
+
+def _row(programme, group, outcome, method, est, se, n_t, n_c) -> dict:
+    z = 1.959963984540054
+    return dict(programme=programme, group=group, outcome=outcome, method=method, estimate=est,
+                std_error=se, ci_lower=est - z * se, ci_upper=est + z * se, n_treated=int(n_t),
+                n_control=int(n_c))
+
+
+def naive_effects(risk: RiskSets, *, outcomes=ALL_OUTCOMES) -> pd.DataFrame:
+    """Raw differences in means: starters of P versus the whole not-yet-treated pool.
+
+    What a reader would compute without adjustment; biased wherever take-up depends on duration
+    or characteristics. Standard errors clustered by person.
+    """
+    f = risk.frame
+    rows = []
+    control = (f["treatment"] == NONE).to_numpy()
+    w = f["weight"].to_numpy()
+    for prog in risk.programmes:
+        treated = (f["treatment"] == prog).to_numpy()
+        for group, gm in group_masks(f).items():
+            t, c = treated & gm, control & gm
+            if t.sum() < 2 or c.sum() < 2:
+                continue
+            sub = t | c
+            clusters = f["pcode"].to_numpy()[sub]
+            for y in outcomes:
+                yy = f[y].to_numpy(dtype=float)
+                mt = yy[t].mean()
+                mc = np.average(yy[c], weights=w[c])
+                # linearisation of a difference of two (weighted) means, clustered by person
+                terms = np.where(t[sub], (yy[sub] - mt) / t.sum(), -w[sub] * (yy[sub] - mc) / w[c].sum())
+                se = _cluster_se(terms, clusters, 1.0)
+                rows.append(_row(prog, group, y, "naive", mt - mc, se, t.sum(), c.sum()))
+    return pd.DataFrame(rows, columns=list(EFFECTS_COLUMNS))
+
+
+# ------------------------------------------------------------------------------------------------
+# matching
+# ------------------------------------------------------------------------------------------------
+
+def _duration_band(spell_month: np.ndarray, bands=DURATION_BANDS) -> np.ndarray:
+    return np.searchsorted(np.asarray(bands[1:]), spell_month, side="right")
+
+
+def _weighted_moments(x: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    w = w / w.sum()
+    m = w @ x
+    v = w @ (x - m) ** 2
+    return m, v
+
+
+def balance_table(x: pd.DataFrame, treated: np.ndarray, w_before: np.ndarray, w_after: np.ndarray
+                  ) -> pd.DataFrame:
+    """Standardised mean differences and variance ratios before and after adjustment.
+
+    Columns: covariate, smd_before, smd_after, variance_ratio_before, variance_ratio_after. The
+    SMD uses the unadjusted pooled standard deviation in both columns, so they are comparable.
+    """
+    xv = x.to_numpy(dtype=float)
+    mt, vt = _weighted_moments(xv[treated], np.ones(treated.sum()))
+    c = ~treated
+    mb, vb = _weighted_moments(xv[c], w_before[c])
+    keep = w_after[c] > 0
+    ma, va = _weighted_moments(xv[c][keep], w_after[c][keep])
+    sd = np.sqrt((vt + vb) / 2)
+    sd = np.where(sd > 0, sd, np.nan)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return pd.DataFrame({
+            "covariate": x.columns,
+            "smd_before": (mt - mb) / sd,
+            "smd_after": (mt - ma) / sd,
+            "variance_ratio_before": vt / vb,
+            "variance_ratio_after": vt / va,
+        })
+
+
+@dataclass
+class EffectResults:
+    """Estimates in the contract's effects layout, plus diagnostics.
+
+    ``effects``: programme, group, outcome, method, estimate, std_error, ci_lower, ci_upper,
+    n_treated, n_control. ``balance``: programme, covariate, smd_before/after, variance ratios.
+    ``overlap``: programme, group, n_treated, n_off_support (participants without comparable
+    non-participants, left out of the estimate). ``propensity``: programme, treated (bool),
+    score (the propensity at time zero), for overlap plots (aggregate before showing).
+    """
+
+    method: str
+    effects: pd.DataFrame
+    balance: pd.DataFrame = field(default_factory=pd.DataFrame)
+    overlap: pd.DataFrame = field(default_factory=pd.DataFrame)
+    propensity: pd.DataFrame = field(default_factory=pd.DataFrame)
+    model: object = None
+
+    @property
+    def summary(self) -> pd.DataFrame:
+        return self.effects.set_index(["programme", "group", "outcome"])
+
+    def to_frame(self) -> pd.DataFrame:
+        return self.effects.copy()
+
+    def plot_balance(self, programme: str, ax=None):
+        """Love plot: absolute SMD per covariate before and after adjustment."""
+        import matplotlib.pyplot as plt
+
+        b = self.balance[self.balance.programme == programme].sort_values("smd_before", key=np.abs)
+        if ax is None:
+            _, ax = plt.subplots(figsize=(6, 0.25 * len(b) + 1))
+        y = np.arange(len(b))
+        ax.scatter(np.abs(b.smd_before), y, marker="o", label="before", gid="aggregated")
+        ax.scatter(np.abs(b.smd_after), y, marker="x", label="after", gid="aggregated")
+        ax.axvline(0.1, color="grey", ls="--", lw=0.8)
+        ax.set_yticks(y, b.covariate)
+        ax.set_xlabel("|standardised mean difference|")
+        ax.legend()
+        return ax
+
+    def _repr_html_(self) -> str:
+        return self.effects.to_html(index=False, float_format=lambda v: f"{v:.3f}")
+
+
+class DynamicMatching:
+    """Propensity-score matching within monthly risk sets (Sianesi 2004).
+
+    Parameters: ``n_neighbors`` matches per participant (with replacement); ``caliper`` in
+    standard deviations of the logit propensity score; ``duration_bands`` elapsed-duration bands
+    (months) matched exactly, as is the calendar month; ``bias_correction`` regression-adjusts the
+    matched differences (Abadie & Imbens 2011). See the module docstring for the standard errors.
+    """
+
+    method = "matching"
+
+    def __init__(self, *, n_neighbors: int = 5, caliper: float = 0.2, duration_bands=DURATION_BANDS,
+                 bias_correction: bool = True, outcomes=ALL_OUTCOMES):
+        self.n_neighbors = n_neighbors
+        self.caliper = caliper
+        self.duration_bands = duration_bands
+        self.bias_correction = bias_correction
+        self.outcomes = outcomes
+
+    def _propensity(self, x: np.ndarray, d: np.ndarray, w: np.ndarray) -> np.ndarray:
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.preprocessing import StandardScaler
+
+        xs = StandardScaler().fit_transform(x)
+        model = LogisticRegression(C=1e4, max_iter=2000)
+        model.fit(xs, d, sample_weight=w)
+        return model.decision_function(xs)
+
+    def _match(self, logit, d, cell, caliper_abs):
+        """Nearest neighbours within cells: arrays (treated row, control row, 1/m_i)."""
+        m = self.n_neighbors
+        order = np.lexsort((logit, cell))
+        t_rows, c_rows, wts = [], [], []
+        cells_t = np.unique(cell[d])
+        c_idx_all = order[~d[order]]
+        c_cell = cell[c_idx_all]
+        bounds_lo = np.searchsorted(c_cell, cells_t, side="left")
+        bounds_hi = np.searchsorted(c_cell, cells_t, side="right")
+        t_idx_all = np.flatnonzero(d)
+        t_by_cell = pd.Series(t_idx_all).groupby(cell[t_idx_all]).indices
+        for k, cl in enumerate(cells_t):  # loop over (month, duration band) cells, not persons
+            ti = t_idx_all[t_by_cell[cl]]
+            ci = c_idx_all[bounds_lo[k]:bounds_hi[k]]
+            if len(ci) == 0:
+                continue
+            cv = logit[ci]
+            pos = np.searchsorted(cv, logit[ti])
+            cand = pos[:, None] + np.arange(-m, m)[None, :]
+            valid = (cand >= 0) & (cand < len(ci))
+            cand = np.clip(cand, 0, len(ci) - 1)
+            dist = np.where(valid, np.abs(cv[cand] - logit[ti][:, None]), np.inf)
+            best = np.argsort(dist, axis=1, kind="stable")[:, :m]
+            bd = np.take_along_axis(dist, best, axis=1)
+            bc = np.take_along_axis(cand, best, axis=1)
+            ok = bd <= caliper_abs
+            n_ok = ok.sum(axis=1)
+            rr, cc = np.nonzero(ok)
+            t_rows.append(ti[rr])
+            c_rows.append(ci[bc[rr, cc]])
+            wts.append(1.0 / n_ok[rr])
+        if not t_rows:
+            return np.zeros(0, int), np.zeros(0, int), np.zeros(0)
+        return np.concatenate(t_rows), np.concatenate(c_rows), np.concatenate(wts)
+
+    def fit(self, risk: RiskSets) -> EffectResults:
+        f = risk.frame
+        rows, balances, overlaps, props = [], [], [], []
+        x_all = covariate_matrix(f)
+        for prog in risk.programmes:
+            sub = f["treatment"].isin([prog, NONE]).to_numpy()
+            fs = f[sub].reset_index(drop=True)
+            xs = x_all[sub].reset_index(drop=True)
+            d = (fs["treatment"] == prog).to_numpy()
+            w = fs["weight"].to_numpy()
+            logit = self._propensity(xs.to_numpy(), d, w)
+            cal = self.caliper * np.std(logit)
+            cell = fs["month_index"].to_numpy().astype(np.int64) * 100 + _duration_band(
+                fs["spell_month"].to_numpy(), self.duration_bands)
+            t_rows, c_rows, wts = self._match(logit, d, cell, cal)
+            on_support = np.zeros(len(fs), dtype=bool)
+            on_support[t_rows] = True
+            k_all = np.bincount(c_rows, weights=wts, minlength=len(fs))
+            balances.append(balance_table(xs, d & on_support | ~d, w, k_all).assign(programme=prog))
+            props.append(pd.DataFrame({"programme": prog, "treated": d, "score": 1 / (1 + np.exp(-logit))}))
+            masks = group_masks(fs)
+            pcode = fs["pcode"].to_numpy()
+            controls = ~d
+            xd = np.column_stack([np.ones(len(fs)), xs.to_numpy()])
+            for y in self.outcomes:
+                yy = fs[y].to_numpy(dtype=float)
+                if self.bias_correction:
+                    beta = np.linalg.lstsq(xd[controls] * np.sqrt(w[controls])[:, None],
+                                           yy[controls] * np.sqrt(w[controls]), rcond=None)[0]
+                    resid = yy - xd @ beta
+                else:
+                    resid = yy
+                for group, gm in masks.items():
+                    t_in = d & on_support & gm
+                    n1 = int(t_in.sum())
+                    if y == self.outcomes[0]:
+                        overlaps.append(dict(programme=prog, group=group, n_treated=int((d & gm).sum()),
+                                             n_off_support=int((d & gm & ~on_support).sum())))
+                    if n1 < 2:
+                        continue
+                    sel = gm[t_rows]
+                    k = np.bincount(c_rows[sel], weights=wts[sel], minlength=len(fs))
+                    # tau = (1/N1) [sum_treated resid_i - sum_controls K_j resid_j]
+                    xi = np.where(t_in, resid, 0.0) - k * np.where(controls, resid, 0.0)
+                    tau = xi.sum() / n1
+                    terms = xi - t_in * tau
+                    se = _cluster_se(terms, pcode, n1)
+                    rows.append(_row(prog, group, y, "matching", tau, se, n1, int((k > 0).sum())))
+        return EffectResults(
+            method="matching",
+            effects=pd.DataFrame(rows, columns=list(EFFECTS_COLUMNS)),
+            balance=pd.concat(balances, ignore_index=True) if balances else pd.DataFrame(),
+            overlap=pd.DataFrame(overlaps),
+            propensity=pd.concat(props, ignore_index=True) if props else pd.DataFrame(),
+            model=self,
+        )
+
+
+# ------------------------------------------------------------------------------------------------
+# double machine learning
+# ------------------------------------------------------------------------------------------------
+
+def _default_classifier(random_state):
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    return HistGradientBoostingClassifier(max_iter=150, learning_rate=0.05, max_leaf_nodes=15,
+                                          min_samples_leaf=100, early_stopping=False,
+                                          random_state=random_state)
+
+
+def _default_regressor(random_state):
+    from sklearn.ensemble import HistGradientBoostingRegressor
+
+    return HistGradientBoostingRegressor(max_iter=150, learning_rate=0.05, max_leaf_nodes=15,
+                                         min_samples_leaf=100, early_stopping=False,
+                                         random_state=random_state)
+
+
+class DynamicDML:
+    """Doubly robust ATT with cross-fitted machine-learning nuisances, in monthly risk sets.
+
+    All programmes at once: one multi-class propensity model (none / P1 / P2 / ...) and one
+    outcome model per outcome on the not-yet-treated pool, cross-fitted over ``n_folds`` folds
+    that keep each person's rows together. For programme P the ATT score is
+    psi = D (Y - mu0) - (1 - D) w odds_P (Y - mu0), with odds_P = e_P / e_none, and
+    ATT = sum(psi) / sum(D) within the group; standard errors cluster by person. Rows whose
+    conditional propensity e_P / (e_P + e_none) exceeds ``trim`` are left out (and counted).
+    """
+
+    method = "dml"
+
+    def __init__(self, *, n_folds: int = 5, propensity_model=None, outcome_model=None, trim: float = 0.95,
+                 outcomes=ALL_OUTCOMES, random_state: int | None = None):
+        self.n_folds = n_folds
+        self.propensity_model = propensity_model
+        self.outcome_model = outcome_model
+        self.trim = trim
+        self.outcomes = outcomes
+        self.random_state = random_state
+
+    def cross_fit(self, risk: RiskSets) -> pd.DataFrame:
+        """Out-of-fold nuisances for every row: e_<label> per treatment and mu0_<outcome>."""
+        from sklearn.base import clone
+        from sklearn.model_selection import GroupKFold
+
+        f = risk.frame
+        x = covariate_matrix(f).to_numpy()
+        labels = [NONE, *risk.programmes]
+        t = pd.Categorical(f["treatment"], categories=labels).codes
+        w = f["weight"].to_numpy()
+        controls = t == 0
+        seed = np.random.default_rng(self.random_state).integers(2**31 - 1)
+        clf = self.propensity_model if self.propensity_model is not None else _default_classifier(seed)
+        reg = self.outcome_model if self.outcome_model is not None else _default_regressor(seed)
+        out = pd.DataFrame(index=f.index)
+        e = np.zeros((len(f), len(labels)))
+        mu = {y: np.zeros(len(f)) for y in self.outcomes}
+        folds = GroupKFold(n_splits=self.n_folds, shuffle=True, random_state=int(seed))
+        for train, test in folds.split(x, t, groups=f["pcode"].to_numpy()):
+            m = clone(clf).fit(x[train], t[train], sample_weight=w[train])
+            proba = np.zeros((len(test), len(labels)))
+            proba[:, m.classes_] = m.predict_proba(x[test])
+            e[test] = proba
+            tr_c = train[controls[train]]
+            for y in self.outcomes:
+                r = clone(reg).fit(x[tr_c], f[y].to_numpy(dtype=float)[tr_c])
+                mu[y][test] = r.predict(x[test])
+        for j, lab in enumerate(labels):
+            out[f"e_{lab}"] = e[:, j]
+        for y in self.outcomes:
+            out[f"mu0_{y}"] = mu[y]
+        return out
+
+    def fit(self, risk: RiskSets) -> EffectResults:
+        f = risk.frame
+        nuis = self.cross_fit(risk)
+        pcode = f["pcode"].to_numpy()
+        w = f["weight"].to_numpy()
+        masks = group_masks(f)
+        rows, overlaps, props = [], [], []
+        e0 = np.clip(nuis[f"e_{NONE}"].to_numpy(), 1e-6, None)
+        for prog in risk.programmes:
+            ep = nuis[f"e_{prog}"].to_numpy()
+            cond = ep / (ep + e0)
+            d = (f["treatment"] == prog).to_numpy()
+            c = (f["treatment"] == NONE).to_numpy()
+            keep = (d | c) & (cond <= self.trim)
+            props.append(pd.DataFrame({"programme": prog, "treated": d[d | c], "score": cond[d | c]}))
+            odds = cond / (1 - cond)
+            for y in self.outcomes:
+                yy = f[y].to_numpy(dtype=float)
+                resid = yy - nuis[f"mu0_{y}"].to_numpy()
+                psi = np.where(d, resid, 0.0) - np.where(c, w * odds * resid, 0.0)
+                for group, gm in masks.items():
+                    sel = keep & gm
+                    n1 = int((d & sel).sum())
+                    if y == self.outcomes[0]:
+                        overlaps.append(dict(programme=prog, group=group, n_treated=int((d & gm).sum()),
+                                             n_off_support=int((d & gm & ~keep).sum())))
+                    if n1 < 2:
+                        continue
+                    tau = psi[sel].sum() / n1
+                    terms = np.where(sel, psi - d * tau, 0.0)
+                    se = _cluster_se(terms, pcode, n1)
+                    rows.append(_row(prog, group, y, "dml", tau, se, n1, int((c & sel).sum())))
+        return EffectResults(method="dml", effects=pd.DataFrame(rows, columns=list(EFFECTS_COLUMNS)),
+                             overlap=pd.DataFrame(overlaps), propensity=pd.concat(props, ignore_index=True),
+                             model=self)
