@@ -382,13 +382,111 @@ class EffectResults:
         return self.effects.to_html(index=False, float_format=lambda v: f"{v:.3f}")
 
 
+def propensity_logit(x: np.ndarray, d: np.ndarray, w: np.ndarray | None = None) -> np.ndarray:
+    """Logit of the propensity score from a (nearly unpenalised) logistic regression."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.preprocessing import StandardScaler
+
+    xs = StandardScaler().fit_transform(x)
+    model = LogisticRegression(C=1e4, max_iter=5000)
+    model.fit(xs, d, sample_weight=w)
+    return model.decision_function(xs)
+
+
+def nearest_neighbours(score: np.ndarray, d: np.ndarray, cell: np.ndarray, *, n_neighbors: int,
+                       caliper: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Match each treated row to its nearest controls on ``score`` within its exact ``cell``.
+
+    With replacement; controls farther than ``caliper`` are not used; a treated row with none
+    left is off support. Returns (treated row, control row, weight 1/m_i) for every match, m_i
+    being the number of matches of that treated row. Ties are broken by row order, so the result
+    is reproducible.
+    """
+    m = n_neighbors
+    order = np.lexsort((np.arange(len(score)), score, cell))
+    c_idx_all = order[~d[order]]
+    c_cell = cell[c_idx_all]
+    t_idx_all = np.flatnonzero(d)
+    cells_t, inverse = np.unique(cell[t_idx_all], return_inverse=True)
+    lo = np.searchsorted(c_cell, cells_t, side="left")
+    hi = np.searchsorted(c_cell, cells_t, side="right")
+    t_rows, c_rows, wts = [], [], []
+    for k in range(len(cells_t)):  # a loop over exact-matching cells (e.g. months), not persons
+        ti = t_idx_all[inverse == k]
+        ci = c_idx_all[lo[k]:hi[k]]
+        if len(ci) == 0:
+            continue
+        cv = score[ci]
+        pos = np.searchsorted(cv, score[ti])
+        cand = pos[:, None] + np.arange(-m, m)[None, :]
+        valid = (cand >= 0) & (cand < len(ci))
+        cand = np.clip(cand, 0, len(ci) - 1)
+        dist = np.where(valid, np.abs(cv[cand] - score[ti][:, None]), np.inf)
+        best = np.argsort(dist, axis=1, kind="stable")[:, :m]
+        bd = np.take_along_axis(dist, best, axis=1)
+        bc = np.take_along_axis(cand, best, axis=1)
+        ok = bd <= caliper
+        n_ok = ok.sum(axis=1)
+        rr, cc = np.nonzero(ok)
+        t_rows.append(ti[rr])
+        c_rows.append(ci[bc[rr, cc]])
+        wts.append(1.0 / n_ok[rr])
+    if not t_rows:
+        return np.zeros(0, int), np.zeros(0, int), np.zeros(0)
+    return np.concatenate(t_rows), np.concatenate(c_rows), np.concatenate(wts)
+
+
+def control_residuals(y: np.ndarray, d: np.ndarray, x_adjust: np.ndarray | None,
+                      control_weight: np.ndarray | None = None) -> np.ndarray:
+    """r = y - mu0(x), mu0 a (weighted) least-squares fit on the controls: the bias correction
+    of Abadie & Imbens (2011). Without ``x_adjust``, r = y (plain matching)."""
+    if x_adjust is None:
+        return y.astype(float)
+    n = len(y)
+    controls = ~d
+    cw = np.ones(n) if control_weight is None else control_weight
+    xd = np.column_stack([np.ones(n), x_adjust])
+    sw = np.sqrt(cw[controls])
+    beta = np.linalg.lstsq(xd[controls] * sw[:, None], y[controls] * sw, rcond=None)[0]
+    return y - xd @ beta
+
+
+def matched_att(resid: np.ndarray, d: np.ndarray, t_rows, c_rows, wts, *, clusters: np.ndarray,
+                subset: np.ndarray | None = None) -> tuple[float, float, int, int]:
+    """Matching ATT from (bias-corrected) outcomes, its standard error, and N treated / controls.
+
+    ATT = (1/N1) [sum over treated of r_i - sum over controls of K_j r_j], r from
+    :func:`control_residuals` and K_j the summed weights 1/m_i of the treated that use control j.
+    The standard error is the linear (Otsu & Rai 2017) representation of this estimator, with
+    its terms summed per cluster (person) before squaring: that accounts for controls used many
+    times and for one person appearing in many monthly pools. ``subset`` restricts the treated
+    (a group effect) and keeps their own matches.
+    """
+    n = len(resid)
+    on_support = np.zeros(n, dtype=bool)
+    on_support[t_rows] = True
+    if subset is None:
+        subset = np.ones(n, dtype=bool)
+    t_in = d & on_support & subset
+    n1 = int(t_in.sum())
+    if n1 == 0:
+        return np.nan, np.nan, 0, 0
+    sel = subset[t_rows]
+    k = np.bincount(c_rows[sel], weights=wts[sel], minlength=n)
+    xi = np.where(t_in, resid, 0.0) - k * np.where(~d, resid, 0.0)
+    tau = xi.sum() / n1
+    se = _cluster_se(xi - t_in * tau, clusters, n1)
+    return float(tau), se, n1, int((k > 0).sum())
+
+
 class DynamicMatching:
     """Propensity-score matching within monthly risk sets (Sianesi 2004).
 
     Parameters: ``n_neighbors`` matches per participant (with replacement); ``caliper`` in
-    standard deviations of the logit propensity score; ``duration_bands`` elapsed-duration bands
-    (months) matched exactly, as is the calendar month; ``bias_correction`` regression-adjusts the
-    matched differences (Abadie & Imbens 2011). See the module docstring for the standard errors.
+    standard deviations of the logit propensity score (Austin 2011's 0.2 by default);
+    ``duration_bands`` elapsed-duration bands (months) matched exactly, as is the calendar month;
+    ``bias_correction`` regression-adjusts the matched differences (Abadie & Imbens 2011). See
+    :func:`matched_att` for the standard errors.
     """
 
     method = "matching"
@@ -401,51 +499,6 @@ class DynamicMatching:
         self.bias_correction = bias_correction
         self.outcomes = outcomes
 
-    def _propensity(self, x: np.ndarray, d: np.ndarray, w: np.ndarray) -> np.ndarray:
-        from sklearn.linear_model import LogisticRegression
-        from sklearn.preprocessing import StandardScaler
-
-        xs = StandardScaler().fit_transform(x)
-        model = LogisticRegression(C=1e4, max_iter=2000)
-        model.fit(xs, d, sample_weight=w)
-        return model.decision_function(xs)
-
-    def _match(self, logit, d, cell, caliper_abs):
-        """Nearest neighbours within cells: arrays (treated row, control row, 1/m_i)."""
-        m = self.n_neighbors
-        order = np.lexsort((logit, cell))
-        t_rows, c_rows, wts = [], [], []
-        cells_t = np.unique(cell[d])
-        c_idx_all = order[~d[order]]
-        c_cell = cell[c_idx_all]
-        bounds_lo = np.searchsorted(c_cell, cells_t, side="left")
-        bounds_hi = np.searchsorted(c_cell, cells_t, side="right")
-        t_idx_all = np.flatnonzero(d)
-        t_by_cell = pd.Series(t_idx_all).groupby(cell[t_idx_all]).indices
-        for k, cl in enumerate(cells_t):  # loop over (month, duration band) cells, not persons
-            ti = t_idx_all[t_by_cell[cl]]
-            ci = c_idx_all[bounds_lo[k]:bounds_hi[k]]
-            if len(ci) == 0:
-                continue
-            cv = logit[ci]
-            pos = np.searchsorted(cv, logit[ti])
-            cand = pos[:, None] + np.arange(-m, m)[None, :]
-            valid = (cand >= 0) & (cand < len(ci))
-            cand = np.clip(cand, 0, len(ci) - 1)
-            dist = np.where(valid, np.abs(cv[cand] - logit[ti][:, None]), np.inf)
-            best = np.argsort(dist, axis=1, kind="stable")[:, :m]
-            bd = np.take_along_axis(dist, best, axis=1)
-            bc = np.take_along_axis(cand, best, axis=1)
-            ok = bd <= caliper_abs
-            n_ok = ok.sum(axis=1)
-            rr, cc = np.nonzero(ok)
-            t_rows.append(ti[rr])
-            c_rows.append(ci[bc[rr, cc]])
-            wts.append(1.0 / n_ok[rr])
-        if not t_rows:
-            return np.zeros(0, int), np.zeros(0, int), np.zeros(0)
-        return np.concatenate(t_rows), np.concatenate(c_rows), np.concatenate(wts)
-
     def fit(self, risk: RiskSets) -> EffectResults:
         f = risk.frame
         rows, balances, overlaps, props = [], [], [], []
@@ -456,44 +509,28 @@ class DynamicMatching:
             xs = x_all[sub].reset_index(drop=True)
             d = (fs["treatment"] == prog).to_numpy()
             w = fs["weight"].to_numpy()
-            logit = self._propensity(xs.to_numpy(), d, w)
-            cal = self.caliper * np.std(logit)
+            logit = propensity_logit(xs.to_numpy(), d, w)
             cell = fs["month_index"].to_numpy().astype(np.int64) * 100 + _duration_band(
                 fs["spell_month"].to_numpy(), self.duration_bands)
-            t_rows, c_rows, wts = self._match(logit, d, cell, cal)
+            t_rows, c_rows, wts = nearest_neighbours(logit, d, cell, n_neighbors=self.n_neighbors,
+                                                     caliper=self.caliper * np.std(logit))
             on_support = np.zeros(len(fs), dtype=bool)
             on_support[t_rows] = True
             k_all = np.bincount(c_rows, weights=wts, minlength=len(fs))
-            balances.append(balance_table(xs, d & on_support | ~d, w, k_all).assign(programme=prog))
+            keep = (d & on_support) | ~d
+            balances.append(balance_table(xs[keep], d[keep], w[keep], k_all[keep]).assign(programme=prog))
             props.append(pd.DataFrame({"programme": prog, "treated": d, "score": 1 / (1 + np.exp(-logit))}))
-            masks = group_masks(fs)
             pcode = fs["pcode"].to_numpy()
-            controls = ~d
-            xd = np.column_stack([np.ones(len(fs)), xs.to_numpy()])
-            for y in self.outcomes:
-                yy = fs[y].to_numpy(dtype=float)
-                if self.bias_correction:
-                    beta = np.linalg.lstsq(xd[controls] * np.sqrt(w[controls])[:, None],
-                                           yy[controls] * np.sqrt(w[controls]), rcond=None)[0]
-                    resid = yy - xd @ beta
-                else:
-                    resid = yy
-                for group, gm in masks.items():
-                    t_in = d & on_support & gm
-                    n1 = int(t_in.sum())
-                    if y == self.outcomes[0]:
-                        overlaps.append(dict(programme=prog, group=group, n_treated=int((d & gm).sum()),
-                                             n_off_support=int((d & gm & ~on_support).sum())))
-                    if n1 < 2:
-                        continue
-                    sel = gm[t_rows]
-                    k = np.bincount(c_rows[sel], weights=wts[sel], minlength=len(fs))
-                    # tau = (1/N1) [sum_treated resid_i - sum_controls K_j resid_j]
-                    xi = np.where(t_in, resid, 0.0) - k * np.where(controls, resid, 0.0)
-                    tau = xi.sum() / n1
-                    terms = xi - t_in * tau
-                    se = _cluster_se(terms, pcode, n1)
-                    rows.append(_row(prog, group, y, "matching", tau, se, n1, int((k > 0).sum())))
+            x_adj = xs.to_numpy() if self.bias_correction else None
+            resid = {y: control_residuals(fs[y].to_numpy(dtype=float), d, x_adj, w) for y in self.outcomes}
+            for group, gm in group_masks(fs).items():
+                overlaps.append(dict(programme=prog, group=group, n_treated=int((d & gm).sum()),
+                                     n_off_support=int((d & gm & ~on_support).sum())))
+                if (d & gm & on_support).sum() < 2:
+                    continue
+                for y in self.outcomes:
+                    tau, se, n1, n0 = matched_att(resid[y], d, t_rows, c_rows, wts, clusters=pcode, subset=gm)
+                    rows.append(_row(prog, group, y, "matching", tau, se, n1, n0))
         return EffectResults(
             method="matching",
             effects=pd.DataFrame(rows, columns=list(EFFECTS_COLUMNS)),
