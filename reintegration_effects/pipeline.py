@@ -61,10 +61,79 @@ def step_panel(ctx: RunContext) -> str:
     return f"{len(ctx.panel.months):,} person-months, {len(ctx.panel.spells):,} bijstand spells ({how}: {folder})"
 
 
+def _write(ctx: RunContext, tables: dict) -> list[Path]:
+    """Write every DataFrame in ``tables`` through the disclosure gate (outputs.write_table)."""
+    from .outputs import write_table
+
+    written = []
+    for name, df in tables.items():
+        if isinstance(df, pd.DataFrame):
+            written.append(write_table(ctx.out, name, df))
+    ctx.outputs.extend(written)
+    return written
+
+
+def step_monitor(ctx: RunContext) -> str:
+    """Flows at the horizons, typology, re-entry, job quality and career clusters."""
+    import warnings
+
+    from .careers import career_tables
+    from .errors import StatisticalWarning
+    from .flows import build_cohorts, flows, flows_by_group, transitions
+    from .typology import typology_tables
+
+    study = ctx.data.study
+    cs = build_cohorts(ctx.data, ctx.panel, cohorts=study.cohorts, horizons=study.horizons, groups=study.groups)
+    tables = {"flows": flows(cs), "flows_by_group": flows_by_group(cs), "transitions": transitions(cs)}
+    tables.update(typology_tables(ctx.data, ctx.panel, cs))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", StatisticalWarning)
+        careers, _ = career_tables(ctx.data, ctx.panel, random_state=ctx.seed)
+    ctx.notes.extend(str(w.message) for w in caught)
+    careers.pop("career_medoids", None)  # a medoid is one real person's sequence: not published
+    tables.update(careers)
+    written = _write(ctx, tables)
+    n_cohorts = tables["flows"]["cohort"].nunique()
+    return f"{n_cohorts} cohorts; {len(written)} tables written"
+
+
+def step_effects(ctx: RunContext) -> str:
+    """Programme effects: naive, matching and double ML on the dynamic risk sets."""
+    from .effects import build_risk_sets, estimate_effects
+
+    risk = build_risk_sets(ctx.panel, ctx.data, random_state=ctx.seed)
+    if not risk.programmes:
+        return "no programme starts with a full follow-up: no effects estimated"
+    tables = estimate_effects(risk, random_state=ctx.seed)
+    tables.pop("results")
+    _write(ctx, tables)
+    n_t = int((risk.frame["treatment"] != "none").sum())
+    return f"{len(risk.programmes)} programmes, {n_t:,} starts, {len(risk.frame):,} risk-set rows"
+
+
+def step_survival(ctx: RunContext) -> str:
+    """Kaplan-Meier, cumulative incidence, cause-specific and time-varying Cox models."""
+    from .disclosure import check_model_output
+    from .survival import survival_tables
+
+    out = survival_tables(ctx.panel, ctx.data)
+    results = out.pop("results")
+    ctx.notes.extend(out.pop("notes"))
+    for name, r in results.items():
+        n_obs = int(r.summary["n"].max()) if "n" in r.summary and len(r.summary) else 0
+        check_model_output(n_obs, len(r.summary), name=name)
+    _write(ctx, out)
+    hz = out["hazards"]
+    return f"{len(results)} hazard models, {len(hz)} terms; curves for {out['km']['group'].nunique()} groups"
+
+
 #: The run's steps, in order: (name, function). Later modules append to this list.
 STEPS: list[tuple[str, Callable[[RunContext], str]]] = [
     ("validate input", step_validate),
     ("monthly status panel", step_panel),
+    ("flows, typology and careers", step_monitor),
+    ("survival and hazards", step_survival),
+    ("programme effects", step_effects),
 ]
 
 
