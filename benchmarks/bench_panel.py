@@ -20,7 +20,7 @@ def naive_panel(data, max_persons: int) -> pd.DataFrame:
         b = ben.get_group(pid) if pid in ben.groups else data.benefits.iloc[:0]
         j = jobs.get_group(pid) if pid in jobs.groups else data.jobs.iloc[:0]
         for m in months:
-            def cov(f):
+            def cov(f, m=m):
                 return bool(((f.start <= m) & (f.end.isna() | (f.end >= m))).any())
             bij, job = cov(b[b.benefit == "bijstand"]), cov(j)
             ww = cov(b[b.benefit == "ww"])

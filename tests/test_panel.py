@@ -101,7 +101,7 @@ def naive_status(data, date) -> dict:
     """The contract's status rule, evaluated person by person on one date (reference)."""
     out = {}
     for pid in data.persons.person_id:
-        def covers(frame):
+        def covers(frame, pid=pid):
             f = frame[frame.person_id == pid]
             return bool(((f.start <= date) & (f.end.isna() | (f.end >= date))).any())
         ben = data.benefits
@@ -164,7 +164,7 @@ def test_random_spells_match_the_rule_and_fill_the_window(case):
     on = months[months.bijstand]
     sp = panel.spells.set_index("spell_id")
     assert (sp.loc[on.spell_id, "person_id"].to_numpy() == on.person_id.astype(str).to_numpy()).all()
-    assert np.all((on.spell_month >= 0))
+    assert np.all(on.spell_month >= 0)
 
 
 def test_status_on_exact_dates(person_rows):
