@@ -130,8 +130,14 @@ def protect_table(name: str, df: pd.DataFrame) -> tuple[pd.DataFrame, tuple[str,
     if name in ("hazards", "cause_specific"):
         counts = [c for c in ("n", "n_events", "term_n", "term_events") if c in df]
         return _rows(df, counts), tuple(counts)
-    if name in ("effects_balance", "ph_tests", "logrank", "immortal_time", "effects_sensitivity",
-                "effects_blp", "policy"):
+    if name in ("effects_blp", "effects_calibration", "effects_sensitivity", "policy"):
+        out = _rows(df, "persons")
+        if "interpretation" in out:  # the sentence quotes the bounds: hidden with the floats
+            out["interpretation"] = out["interpretation"].astype(object).where(~out["suppressed"], pd.NA)
+        return out, ("persons",)
+    if name == "effects_plain_language":  # built from the already protected effects table
+        return df, ()
+    if name in ("effects_balance", "ph_tests", "logrank", "immortal_time"):
         return df, tuple(c for c in ("persons",) if c in df)
     raise KeyError(f"no disclosure plan for output table '{name}': add one in outputs.protect_table")
 

@@ -100,13 +100,19 @@ def step_monitor(ctx: RunContext) -> str:
 def step_effects(ctx: RunContext) -> str:
     """Programme effects: naive, matching and double ML on the dynamic risk sets."""
     from .effects import build_risk_sets, estimate_effects
+    from .heterogeneity import HeterogeneityAnalysis, plain_language
+    from .outputs import protect_table
 
     risk = build_risk_sets(ctx.panel, ctx.data, random_state=ctx.seed)
     if not risk.programmes:
         return "no programme starts with a full follow-up: no effects estimated"
     tables = estimate_effects(risk, random_state=ctx.seed)
     tables.pop("results")
+    het = HeterogeneityAnalysis(random_state=ctx.seed, lang=ctx.lang).fit(risk)
+    tables.update(het.to_frames())
     _write(ctx, tables)
+    protected, _ = protect_table("effects", tables["effects"])  # sentences only from published cells
+    _write(ctx, {"effects_plain_language": plain_language(protected, lang=ctx.lang)})
     n_t = int((risk.frame["treatment"] != "none").sum())
     return f"{len(risk.programmes)} programmes, {n_t:,} starts, {len(risk.frame):,} risk-set rows"
 
