@@ -26,6 +26,7 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--lang", choices=["nl", "en"], default="nl", help="report language (default nl)")
     r.add_argument("--seed", type=int, default=DEFAULT_SEED, help="random seed for every stochastic step")
     r.add_argument("--persons", type=int, help="size of the simulated municipality when --data is absent")
+    r.add_argument("--no-report", action="store_true", help="tables only: skip the HTML and PDF report")
 
     v = sub.add_parser("validate", help="only read and check the input")
     v.add_argument("--data", type=Path, required=True, help="input folder")
@@ -68,7 +69,8 @@ def _cmd_run(args) -> int:
     from .pipeline import run
 
     out = args.out
-    ctx = run(args.data, out, seed=args.seed, lang=args.lang, persons=args.persons)
+    ctx = run(args.data, out, seed=args.seed, lang=args.lang, persons=args.persons,
+              with_report=not args.no_report)
     print("\nDone. Files written:")
     for p in ctx.outputs:
         print(f"  {p}")

@@ -154,8 +154,8 @@ def simulate_default(out: Path, seed: int, n_persons: int | None = None) -> tupl
     return write_simulation(sim, out / "input")
 
 
-def run(data_dir: Path | None, out: Path, *, seed: int, lang: str = "nl",
-        persons: int | None = None, echo: Callable[[str], None] = print) -> RunContext:
+def run(data_dir: Path | None, out: Path, *, seed: int, lang: str = "nl", persons: int | None = None,
+        with_report: bool = True, echo: Callable[[str], None] = print) -> RunContext:
     """Run every step; returns the context (data, panel, files written)."""
     started = pd.Timestamp.now()
     out.mkdir(parents=True, exist_ok=True)
@@ -166,17 +166,38 @@ def run(data_dir: Path | None, out: Path, *, seed: int, lang: str = "nl",
         data_dir, truth_dir = simulate_default(out, seed, persons)
     ctx = RunContext(data_dir=Path(data_dir), out=out, seed=seed, lang=lang, simulated=simulated,
                      truth_dir=truth_dir, echo=echo)
+    total = len(STEPS) + int(with_report)
     for i, (name, fn) in enumerate(STEPS, 1):
-        echo(f"[{i}/{len(STEPS)}] {name} ...")
+        echo(f"[{i}/{total}] {name} ...")
         t0 = time.perf_counter()
         summary = fn(ctx)
         echo(f"      {summary} ({time.perf_counter() - t0:.1f} s)")
-    finished = pd.Timestamp.now()
     d = ctx.data
-    manifest = write_manifest(
-        out, inputs=d.sources, study=d.study, seed=seed, window=(d.window_start, d.window_end),
-        started=started, finished=finished, command=sys.argv, outputs=ctx.outputs,
-        extra={"simulated": simulated, "truth": str(truth_dir) if truth_dir else None, "lang": lang},
-    )
-    ctx.outputs.append(manifest)
+    extra = {"simulated": simulated, "truth": str(truth_dir) if truth_dir else None, "lang": lang,
+             "notes": ctx.notes}
+
+    def manifest(report_files=()):
+        return write_manifest(
+            out, inputs=d.sources, study=d.study, seed=seed, window=(d.window_start, d.window_end),
+            started=started, finished=pd.Timestamp.now(), command=sys.argv, outputs=ctx.outputs,
+            extra={**extra, "report": [str(p.relative_to(out)) for p in report_files]},
+        )
+
+    # the manifest first (the report shows it), then the report; the report files carry a date,
+    # so they are listed in the manifest without hashes
+    path = manifest()
+    if with_report:
+        import json
+
+        from .report import write_report
+
+        echo(f"[{total}/{total}] report (HTML and PDF, {lang}) ...")
+        t0 = time.perf_counter()
+        municipality = d.study.municipality or ("Simstad (simulated)" if simulated else None)
+        files = write_report(out, lang=lang, manifest=json.loads(path.read_text()), municipality=municipality,
+                             window=(f"{d.window_start:%Y-%m-%d}", f"{d.window_end:%Y-%m-%d}"), echo=echo)
+        echo(f"      {', '.join(str(f.name) for f in files)} ({time.perf_counter() - t0:.1f} s)")
+        path = manifest(files)
+        ctx.outputs.extend(files)
+    ctx.outputs.append(path)
     return ctx

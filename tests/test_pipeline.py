@@ -23,7 +23,7 @@ def two_runs(tmp_path_factory):
     outs = []
     for k in (1, 2):
         out = base / f"out{k}"
-        assert main(["run", "--data", str(data), "--out", str(out), "--seed", "7"]) == 0
+        assert main(["run", "--data", str(data), "--out", str(out), "--seed", "7", "--no-report"]) == 0
         outs.append(out)
     return data, outs
 
