@@ -158,6 +158,7 @@ def run(data_dir: Path | None, out: Path, *, seed: int, lang: str = "nl", person
         with_report: bool = True, echo: Callable[[str], None] = print) -> RunContext:
     """Run every step; returns the context (data, panel, files written)."""
     started = pd.Timestamp.now()
+    out = Path(out).resolve()
     out.mkdir(parents=True, exist_ok=True)
     simulated = data_dir is None
     truth_dir = None

@@ -78,3 +78,15 @@ def test_bad_input_gives_a_clear_message_and_exit_status_2(tmp_path):
     assert "Traceback" not in proc.stderr
     assert "persons.csv" in proc.stderr and "sex" in proc.stderr
     assert "benefits.csv" in proc.stderr and "Fix:" in proc.stderr
+
+
+def test_run_with_report_on_a_relative_output_folder(two_runs, tmp_path, monkeypatch):
+    """What `make report` does: a relative --out, the report included, the manifest listing it."""
+    data, _ = two_runs
+    monkeypatch.chdir(tmp_path)
+    assert main(["run", "--data", str(data), "--out", "rel/out", "--seed", "7", "--lang", "en"]) == 0
+    out = tmp_path / "rel" / "out"
+    assert (out / "report.html").stat().st_size > 100_000
+    assert (out / "report.pdf").read_bytes()[:4] == b"%PDF"
+    m = json.loads((out / "manifest.json").read_text())
+    assert m["report"] == ["report.html", "report.pdf"]
