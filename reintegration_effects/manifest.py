@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import platform
 import sys
@@ -13,6 +12,7 @@ from pathlib import Path
 import pandas as pd
 
 from .dataset import StudySettings
+from .io import file_sha256
 
 #: Packages whose versions can change a number in the output.
 TRACKED_PACKAGES = (
@@ -20,15 +20,6 @@ TRACKED_PACKAGES = (
     "statsmodels", "scikit-learn", "lifelines", "econml", "linearmodels", "matplotlib", "plotly",
     "nbconvert", "typst", "pypandoc_binary",
 )
-
-
-def sha256(path: str | Path) -> str:
-    """Hex SHA-256 of a file, read in blocks (input files can be gigabytes)."""
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def package_versions() -> dict[str, str]:
@@ -77,9 +68,9 @@ def write_manifest(
         "seed": seed,
         "window": {"start": _jsonable(window[0]), "end": _jsonable(window[1])},
         "settings": _jsonable(asdict(study)),
-        "inputs": {name: {"file": str(p), "sha256": sha256(p), "bytes": Path(p).stat().st_size}
+        "inputs": {name: {"file": str(p), "sha256": file_sha256(p), "bytes": Path(p).stat().st_size}
                    for name, p in sorted(inputs.items())},
-        "outputs": {str(Path(p).relative_to(out)): sha256(p) for p in sorted(outputs)},
+        "outputs": {str(Path(p).relative_to(out)): file_sha256(p) for p in sorted(outputs)},
         "versions": package_versions(),
         "run": {
             "started": started.isoformat(timespec="seconds"),
