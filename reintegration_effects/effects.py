@@ -41,9 +41,9 @@ import numpy as np
 import pandas as pd
 
 from .contract import (
-    AGE_BANDS,
     EDUCATION,
     EFFECTS_COLUMNS,
+    GROUP_DIMENSIONS,
     HOUSEHOLD_POSITIONS,
     MIGRATION,
     OUTCOMES,
@@ -51,7 +51,7 @@ from .contract import (
     age_band,
 )
 from .dataset import InputData
-from .panel import Panel, month_number
+from .panel import Panel, _person_codes, month_number
 
 #: Outcomes estimated for every programme (contract outcomes + months on bijstand).
 ALL_OUTCOMES = (*OUTCOMES, "months_bijstand_18m")
@@ -77,10 +77,11 @@ CATEGORICAL_COVARIATES = {
     "education": EDUCATION,
     "household": (*HOUSEHOLD_POSITIONS, "unknown"),
 }
-GROUP_COLUMNS = {"sex": "sex", "age": "age_band", "migration": "migration_background",
-                 "household": "household", "education": "education"}
-GROUP_VALUES = {"sex": SEX, "age": AGE_BANDS, "migration": MIGRATION,
-                "household": (*HOUSEHOLD_POSITIONS, "unknown"), "education": EDUCATION}
+#: Target-group dimensions from the contract; a person-month without a household spell is
+#: reported as household=unknown.
+GROUP_COLUMNS = {dim: col for dim, (col, _) in GROUP_DIMENSIONS.items()}
+GROUP_VALUES = {dim: (*values, "unknown") if dim == "household" else values
+                for dim, (_, values) in GROUP_DIMENSIONS.items()}
 NONE = "none"
 
 
@@ -147,8 +148,7 @@ def build_risk_sets(
     # programme starts -> (person, month index, spell)
     prog = data.programmes
     log = []
-    pcode = pd.Categorical(prog["person_id"].astype(str),
-                           categories=panel.persons["person_id"].astype(str)).codes.astype(np.int64)
+    pcode = _person_codes(prog["person_id"], panel.persons)
     t0 = month_number(prog["start"]) - panel.grid.first_window_month if len(prog) else np.zeros(0, int)
     inside = (t0 >= 0) & (t0 < t_win)
     log.append(("programme starts in the input", len(prog)))
