@@ -38,9 +38,12 @@ def one_seed(seed: int) -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def results() -> pd.DataFrame:
-    from joblib import Parallel, delayed
+    from reintegration_effects.parallel import ParallelConfig, map_tasks
 
-    frames = Parallel(n_jobs=2)(delayed(one_seed)(s) for s in SEEDS)
+    # two seeds at a time by default; REINTEGRATION_N_JOBS / REINTEGRATION_BACKEND (ray, dask) spread
+    # them wider or over a cluster (docs/scaling.md). Each seed is its own task, so the numbers are
+    # the same on every backend.
+    frames = map_tasks(one_seed, SEEDS, ParallelConfig.from_env(n_jobs=2))
     res = pd.concat(frames, ignore_index=True)
     res["error"] = res["estimate"] - res["truth"]
     res["covered"] = (res["ci_lower"] <= res["truth"]) & (res["truth"] <= res["ci_upper"])
