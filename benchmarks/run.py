@@ -6,7 +6,11 @@ results to `benchmarks/results/results.csv`. Simulated inputs are written once p
 `benchmarks/data/` (git-ignored) and reused.
 
 A case is a module `benchmarks/bench_<name>.py` with `run(persons: int) -> list[dict]`; each
-dict is one measurement (at least `case` and `seconds`; anything else is kept as a column).
+dict is one measurement (at least `case` and `seconds`; the columns of `KEYS` are kept, a
+`method` is kept as the `variant`). `process_peak_gib` is the case process's ru_maxrss, which
+covers the processes it started and waited for, but as the largest single one, not their sum;
+a case that knows better (the whole run with its notebook kernels, a baseline in its own
+process) puts its own figure in `peak_gib`.
 """
 
 from __future__ import annotations
@@ -18,13 +22,16 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results" / "results.csv"
 DATA = HERE / "data"
-CASES = ("panel", "survival")
+CASES = ("panel", "survival", "flows", "effects", "run")
+KEYS = ["when", "case", "variant", "persons", "rows", "seconds", "process_seconds", "process_peak_gib",
+        "peak_gib", "error", "note"]
 
 
 def simulated_input(persons: int, seed: int = 1) -> Path:
@@ -36,6 +43,42 @@ def simulated_input(persons: int, seed: int = 1) -> Path:
         sim = simulate_municipality(n_persons=persons, seed=seed)
         write_simulation(sim, folder, fmt="parquet")
     return folder
+
+
+class TreeMemory(threading.Thread):
+    """Largest sum of RSS over a process and its descendants, sampled every ``interval`` seconds."""
+
+    def __init__(self, pid: int, interval: float = 0.5):
+        super().__init__(daemon=True)
+        self.pid, self.interval, self.peak, self.max_procs = pid, interval, 0, 0
+        self._halt = threading.Event()
+
+    def run(self) -> None:
+        import psutil
+
+        try:
+            root = psutil.Process(self.pid)
+        except psutil.NoSuchProcess:
+            return
+        while not self._halt.is_set():
+            total, n = 0, 0
+            try:
+                procs = [root, *root.children(recursive=True)]
+            except psutil.NoSuchProcess:
+                break
+            for p in procs:
+                try:
+                    total += p.memory_info().rss
+                    n += 1
+                except psutil.NoSuchProcess:
+                    pass
+            self.peak, self.max_procs = max(self.peak, total), max(self.max_procs, n)
+            self._halt.wait(self.interval)
+
+    def stop(self) -> int:
+        self._halt.set()
+        self.join()
+        return self.peak
 
 
 def _child(case: str, persons: int) -> None:
@@ -59,6 +102,8 @@ def run_case(case: str, persons: int) -> list[dict]:
         rows = [{"case": case, "error": f"exit status {status}"}]
     for r in rows:
         r.setdefault("persons", persons)
+        if "method" in r:  # bench_survival names its variants "method"
+            r.setdefault("variant", r["method"])
         r["process_seconds"] = round(wall, 1)
         r["process_peak_gib"] = round(usage.ru_maxrss / 2**20, 2)  # ru_maxrss is in KiB on Linux
     return rows
@@ -81,16 +126,38 @@ def main(argv=None) -> int:
         for case in args.cases.split(","):
             for row in run_case(case, n):
                 row["when"] = stamp
-                print(json.dumps(row))
-                new = not RESULTS.exists()
-                with RESULTS.open("a", newline="") as f:
-                    keys = ["when", "case", "variant", "persons", "rows", "seconds", "process_seconds",
-                            "process_peak_gib", "error", "note"]
-                    w = csv.DictWriter(f, fieldnames=keys, extrasaction="ignore")
-                    if new:
-                        w.writeheader()
-                    w.writerow(row)
+                print(json.dumps(row, default=str))
+                append_result(row)
     return 0
+
+
+def append_result(row: dict, path: Path = RESULTS) -> None:
+    """Append one row; a file written with fewer columns is rewritten with the current ones first."""
+    if path.exists():
+        with path.open(newline="") as f:
+            reader = csv.DictReader(f)
+            old = list(reader)
+            header = reader.fieldnames or []
+        if header != KEYS:
+            with path.open("w", newline="") as f:
+                w = csv.DictWriter(f, fieldnames=KEYS, extrasaction="ignore")
+                w.writeheader()
+                w.writerows(old)
+    new = not path.exists()
+    with path.open("a", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=KEYS, extrasaction="ignore")
+        if new:
+            w.writeheader()
+        w.writerow(row)
+
+
+def previous_results(case: str, below: int, variant: str | None = None) -> list[dict]:
+    """Rows of ``results.csv`` for this case (and variant) at fewer than ``below`` persons, with seconds."""
+    if not RESULTS.exists():
+        return []
+    with RESULTS.open(newline="") as f:
+        return [r for r in csv.DictReader(f) if r.get("case") == case and variant in (None, r.get("variant"))
+                and r.get("seconds") and r.get("persons") and int(r["persons"]) < below]
 
 
 if __name__ == "__main__":

@@ -27,6 +27,7 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--seed", type=int, default=DEFAULT_SEED, help="random seed for every stochastic step")
     r.add_argument("--persons", type=int, help="size of the simulated municipality when --data is absent")
     r.add_argument("--no-report", action="store_true", help="tables only: skip the HTML and PDF report")
+    r.add_argument("--no-pdf", action="store_true", help="write report.html but not report.pdf")
 
     v = sub.add_parser("validate", help="only read and check the input")
     v.add_argument("--data", type=Path, required=True, help="input folder")
@@ -70,7 +71,7 @@ def _cmd_run(args) -> int:
 
     out = args.out
     ctx = run(args.data, out, seed=args.seed, lang=args.lang, persons=args.persons,
-              with_report=not args.no_report)
+              with_report=not args.no_report, with_pdf=not args.no_pdf)
     print("\nDone. Files written:")
     for p in ctx.outputs:
         print(f"  {p}")

@@ -155,8 +155,11 @@ def simulate_default(out: Path, seed: int, n_persons: int | None = None) -> tupl
 
 
 def run(data_dir: Path | None, out: Path, *, seed: int, lang: str = "nl", persons: int | None = None,
-        with_report: bool = True, echo: Callable[[str], None] = print) -> RunContext:
-    """Run every step; returns the context (data, panel, files written)."""
+        with_report: bool = True, with_pdf: bool = True, echo: Callable[[str], None] = print) -> RunContext:
+    """Run every step; returns the context (data, panel, files written).
+
+    ``with_report=False``: tables only. ``with_pdf=False``: the report as HTML only (no report.pdf).
+    """
     started = pd.Timestamp.now()
     out = Path(out).resolve()
     out.mkdir(parents=True, exist_ok=True)
@@ -192,11 +195,12 @@ def run(data_dir: Path | None, out: Path, *, seed: int, lang: str = "nl", person
 
         from .report import write_report
 
-        echo(f"[{total}/{total}] report (HTML and PDF, {lang}) ...")
+        echo(f"[{total}/{total}] report ({'HTML and PDF' if with_pdf else 'HTML'}, {lang}) ...")
         t0 = time.perf_counter()
         municipality = d.study.municipality or ("Simstad (simulated)" if simulated else None)
         files = write_report(out, lang=lang, manifest=json.loads(path.read_text()), municipality=municipality,
-                             window=(f"{d.window_start:%Y-%m-%d}", f"{d.window_end:%Y-%m-%d}"), echo=echo)
+                             window=(f"{d.window_start:%Y-%m-%d}", f"{d.window_end:%Y-%m-%d}"), echo=echo,
+                             pdf=with_pdf)
         echo(f"      {', '.join(str(f.name) for f in files)} ({time.perf_counter() - t0:.1f} s)")
         path = manifest(files)
         ctx.outputs.extend(files)

@@ -2405,7 +2405,8 @@ def _render_pdf(markdown: str, build: Path, t: Translator, meta: dict, pdf_path:
 def write_report(out: str | Path, *, lang: str = DEFAULT_LANGUAGE, manifest: dict | None = None,
                  municipality: str | None = None, window: tuple[str, str] | None = None,
                  build_dir: str | Path | None = None, strict: bool = False, timeout: int = 600,
-                 report_date: _date | None = None, echo: Callable[[str], None] | None = None) -> list[Path]:
+                 report_date: _date | None = None, echo: Callable[[str], None] | None = None,
+                 pdf: bool = True) -> list[Path]:
     """Write ``OUT/report.html`` and ``OUT/report.pdf`` from the protected tables in ``OUT/tables``.
 
     ``lang``: 'nl' (default) or 'en'. ``manifest``: what the run knows about itself (``seed``,
@@ -2413,7 +2414,8 @@ def write_report(out: str | Path, *, lang: str = DEFAULT_LANGUAGE, manifest: dic
     the data chapter. ``municipality`` and ``window`` ('YYYY-MM-DD', 'YYYY-MM-DD') go on the title
     page. ``build_dir``: keep the executed notebooks, figures and typst source there (default: a
     temporary folder, removed afterwards). ``strict``: fail on the first part that cannot be made
-    (default: note it in the report and go on). Returns ``[report.html, report.pdf]``.
+    (default: note it in the report and go on). ``pdf=False``: the HTML only (no typst run).
+    Returns ``[report.html, report.pdf]`` (``[report.html]`` without the PDF).
     """
     t = Translator(check_language(lang))
     out = Path(out).resolve()
@@ -2483,6 +2485,8 @@ def write_report(out: str | Path, *, lang: str = DEFAULT_LANGUAGE, manifest: dic
         html_text = _render_html(chapters_html, t, meta)
         html_path = out / "report.html"
         html_path.write_text(html_text, encoding="utf-8")
+        if not pdf:
+            return [html_path]
         pdf_path = _render_pdf("\n\n".join(m for m in markdown if m), build, t, meta, out / "report.pdf", report_date)
         return [html_path, pdf_path]
     finally:

@@ -90,3 +90,33 @@ def test_run_with_report_on_a_relative_output_folder(two_runs, tmp_path, monkeyp
     assert (out / "report.pdf").read_bytes()[:4] == b"%PDF"
     m = json.loads((out / "manifest.json").read_text())
     assert m["report"] == ["report.html", "report.pdf"]
+
+
+def test_run_with_no_pdf_writes_the_html_report_only(two_runs, tmp_path, monkeypatch):
+    """--no-pdf: report.html, no report.pdf (typst never runs), the manifest lists the HTML only.
+
+    Fast: the analysis steps are replaced by a copy of the fixture's tables; the report is real.
+    """
+    import shutil
+
+    from reintegration_effects import pipeline, report
+
+    data, (done, _) = two_runs
+
+    def copy_tables(ctx):
+        shutil.copytree(done / "tables", ctx.tables_dir, dirs_exist_ok=True)
+        ctx.outputs.extend(sorted(ctx.tables_dir.glob("*.csv")))
+        return "tables copied"
+
+    def no_pdf(*args, **kwargs):
+        raise AssertionError("--no-pdf must not render the PDF")
+
+    monkeypatch.setattr(pipeline, "STEPS", [*pipeline.STEPS[:2], ("tables", copy_tables)])
+    monkeypatch.setattr(report, "_render_pdf", no_pdf)
+    out = tmp_path / "out"
+    assert main(["run", "--data", str(data), "--out", str(out), "--seed", "7", "--lang", "en", "--no-pdf"]) == 0
+    assert (out / "report.html").stat().st_size > 100_000
+    assert not (out / "report.pdf").exists()
+    m = json.loads((out / "manifest.json").read_text())
+    assert m["report"] == ["report.html"]
+    assert "report.pdf" not in json.dumps(m)

@@ -1,0 +1,90 @@
+"""The whole run end to end, as a user runs it: ``reintegration-effects run --data IN --out OUT --no-pdf``.
+
+The command runs in its own process on the simulated register of the given size, into a fresh
+temporary output folder (so the panel is built, not taken from the cache; the folder is removed
+afterwards). Rows:
+
+- ``package: run --no-pdf (end to end)``: wall time of the command, start-up included.
+  ``peak_gib``: the largest sum of resident memory over the command and its descendants (the
+  report executes its notebooks in two Jupyter kernels, alongside the run's own process),
+  sampled every 0.5 s; shared pages count once per process, so it errs on the high side.
+  The note gives the largest single process (ru_maxrss from ``os.wait4``, which covers the
+  kernels it reaped, but as a maximum, not a sum) and the targets at 1,000,000 persons.
+- ``step: <name>``: each step's time as the run logs it (``[i/n] name ...`` then ``(x s)``), and
+  ``other``: start-up, imports and the manifest (the rest of the wall time).
+
+The PDF is left out (``--no-pdf``): the 1,000,000-person target is "end to end without the PDF".
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from benchmarks.run import DATA, TreeMemory, simulated_input
+
+TARGET_SECONDS = 30 * 60
+TARGET_GIB = 16.0
+STEP = re.compile(r"^\[(\d+)/(\d+)\] (.+?) \.\.\.$")
+DONE = re.compile(r"^\s+(.*) \(([\d.]+) s\)$")
+PANEL_ROWS = re.compile(r"^([\d,]+) person-months")
+
+
+def _command() -> list[str]:
+    script = Path(sys.executable).parent / "reintegration-effects"
+    return [str(script)] if script.exists() else [sys.executable, "-m", "reintegration_effects"]
+
+
+def run(persons: int) -> list[dict]:
+    folder = simulated_input(persons)
+    DATA.mkdir(parents=True, exist_ok=True)
+    out = Path(tempfile.mkdtemp(prefix=f"run_{persons}_", dir=DATA))
+    log: list[str] = []
+    try:
+        t0 = time.perf_counter()
+        proc = subprocess.Popen([*_command(), "run", "--data", str(folder), "--out", str(out), "--no-pdf"],
+                                stdout=subprocess.PIPE, text=True, bufsize=1)
+        sampler = TreeMemory(proc.pid)
+        sampler.start()
+        for line in proc.stdout:
+            log.append(line.rstrip("\n"))
+            print(line, end="", file=sys.stderr)  # progress on the terminal; stdout carries the results
+        _, status, usage = os.wait4(proc.pid, 0)
+        proc.returncode = os.waitstatus_to_exitcode(status)  # reaped here, not by Popen
+        wall = time.perf_counter() - t0
+        tree_peak = sampler.stop() / 2**30
+    finally:
+        shutil.rmtree(out, ignore_errors=True)
+    if status != 0:
+        return [{"case": "run", "variant": "package: run --no-pdf (end to end)", "seconds": round(wall, 1),
+                 "error": f"exit status {proc.returncode}", "note": " | ".join(log[-3:])}]
+
+    steps: list[list] = []  # [name, seconds]
+    person_months = None
+    for line in log:
+        if m := STEP.match(line):
+            steps.append([m.group(3), None])
+        elif (m := DONE.match(line)) and steps:
+            steps[-1][1] = float(m.group(2))
+            if steps[-1][0] == "monthly status panel" and (pm := PANEL_ROWS.match(m.group(1))):
+                person_months = int(pm.group(1).replace(",", ""))
+    rows = [{"case": "run", "variant": f"step: {name}", "rows": person_months, "seconds": secs} for name, secs in steps]
+    rest = wall - sum(s or 0 for _, s in steps)
+    rows.append({"case": "run", "variant": "step: other (start-up, imports, manifest)", "rows": person_months,
+                 "seconds": round(rest, 1)})
+    single = usage.ru_maxrss / 2**20
+    verdict = ""
+    if persons >= 1_000_000:
+        ok = wall <= TARGET_SECONDS and tree_peak < TARGET_GIB
+        verdict = f"; target {TARGET_SECONDS / 60:.0f} min and {TARGET_GIB:g} GiB: {'met' if ok else 'NOT met'}"
+    rows.append({"case": "run", "variant": "package: run --no-pdf (end to end)", "rows": person_months,
+                 "seconds": round(wall, 1), "peak_gib": round(tree_peak, 2),
+                 "note": f"peak_gib: sum over up to {sampler.max_procs} processes (run and notebook kernels), "
+                         f"sampled; largest single process {single:.2f} GiB{verdict}"})
+    return rows
