@@ -697,6 +697,18 @@ def _default_regressor(random_state):
                                          random_state=random_state)
 
 
+def _fit_fold(fold, *, x, t, w, controls, ys, clf, reg, n_labels):
+    """One cross-fitting fold: propensity and control-outcome models on ``train``, predicted on ``test``."""
+    from sklearn.base import clone
+
+    train, test = fold
+    m = clone(clf).fit(x[train], t[train], sample_weight=w[train])
+    proba = np.zeros((len(test), n_labels))
+    proba[:, m.classes_] = m.predict_proba(x[test])
+    tr_c = train[controls[train]]
+    return test, proba, {y: clone(reg).fit(x[tr_c], yv[tr_c]).predict(x[test]) for y, yv in ys.items()}
+
+
 class DynamicDML:
     """Doubly robust ATT with cross-fitted machine-learning nuisances, in monthly risk sets.
 
@@ -706,13 +718,16 @@ class DynamicDML:
     psi = D (Y - mu0) - (1 - D) w odds_P (Y - mu0), with odds_P = e_P / e_none, and
     ATT = sum(psi) / sum(D) within the group; standard errors cluster by person. Rows whose
     conditional propensity e_P / (e_P + e_none) exceeds ``trim`` are left out (and counted).
+    The folds are fitted through :func:`reintegration_effects.parallel.map_tasks` (``parallel``:
+    a ParallelConfig, None: the environment decides); the results do not depend on it.
     """
 
     method = "dml"
 
     def __init__(self, *, n_folds: int = 5, propensity_model=None, outcome_model=None, trim: float = 0.95,
-                 outcomes=ALL_OUTCOMES, random_state: int | None = None):
+                 outcomes=ALL_OUTCOMES, random_state: int | None = None, parallel=None):
         self.n_folds = n_folds
+        self.parallel = parallel
         self.propensity_model = propensity_model
         self.outcome_model = outcome_model
         self.trim = trim
@@ -721,8 +736,11 @@ class DynamicDML:
 
     def cross_fit(self, risk: RiskSets) -> pd.DataFrame:
         """Out-of-fold nuisances for every row: e_<label> per treatment and mu0_<outcome>."""
-        from sklearn.base import clone
+        from functools import partial
+
         from sklearn.model_selection import GroupKFold
+
+        from .parallel import map_tasks
 
         f = risk.frame
         x = covariate_matrix(f).to_numpy()
@@ -737,21 +755,16 @@ class DynamicDML:
         e = np.zeros((len(f), len(labels)))
         mu = {y: np.zeros(len(f)) for y in self.outcomes}
         folds = GroupKFold(n_splits=self.n_folds, shuffle=True, random_state=int(seed))
-        # one thread per fit: OpenMP threads in gradient boosting oversubscribe a busy 2-core machine
-        # (measured 6-10x slower); the fits are deterministic either way
-        from threadpoolctl import threadpool_limits
-
-        limiter = threadpool_limits(limits=1)
-        for train, test in folds.split(x, t, groups=f["pcode"].to_numpy()):
-            m = clone(clf).fit(x[train], t[train], sample_weight=w[train])
-            proba = np.zeros((len(test), len(labels)))
-            proba[:, m.classes_] = m.predict_proba(x[test])
+        splits = list(folds.split(x, t, groups=f["pcode"].to_numpy()))
+        ys = {y: f[y].to_numpy(dtype=float) for y in self.outcomes}
+        # the folds through parallel.map_tasks (one BLAS/OpenMP thread per fit: threads in gradient
+        # boosting oversubscribe a busy 2-core machine, measured 6-10x slower; deterministic either way)
+        parts = map_tasks(partial(_fit_fold, x=x, t=t, w=w, controls=controls, ys=ys, clf=clf, reg=reg,
+                                  n_labels=len(labels)), splits, self.parallel)
+        for test, proba, mu_fold in parts:
             e[test] = proba
-            tr_c = train[controls[train]]
             for y in self.outcomes:
-                r = clone(reg).fit(x[tr_c], f[y].to_numpy(dtype=float)[tr_c])
-                mu[y][test] = r.predict(x[test])
-        limiter.restore_original_limits()
+                mu[y][test] = mu_fold[y]
         for j, lab in enumerate(labels):
             out[f"e_{lab}"] = e[:, j]
         for y in self.outcomes:
@@ -816,7 +829,7 @@ def propensity_histogram(propensity: pd.DataFrame, bins: int = 20) -> pd.DataFra
 
 
 def estimate_effects(risk: RiskSets, *, methods=("naive", "matching", "dml"), random_state: int | None = None,
-                     n_folds: int = 5) -> dict[str, object]:
+                     n_folds: int = 5, parallel=None) -> dict[str, object]:
     """All methods side by side on the same risk sets; returns the tables the run writes.
 
     Keys: effects (contract layout, every method), effects_balance, effects_overlap,
@@ -827,10 +840,10 @@ def estimate_effects(risk: RiskSets, *, methods=("naive", "matching", "dml"), ra
     if "naive" in methods:
         frames.append(naive_effects(risk))
     if "matching" in methods:
-        results["matching"] = DynamicMatching(random_state=random_state).fit(risk)
+        results["matching"] = DynamicMatching(random_state=random_state, parallel=parallel).fit(risk)
         frames.append(results["matching"].effects)
     if "dml" in methods:
-        results["dml"] = DynamicDML(n_folds=n_folds, random_state=random_state).fit(risk)
+        results["dml"] = DynamicDML(n_folds=n_folds, random_state=random_state, parallel=parallel).fit(risk)
         frames.append(results["dml"].effects)
     effects = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=list(EFFECTS_COLUMNS))
     main = results.get("dml") or results.get("matching")
