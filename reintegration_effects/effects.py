@@ -125,6 +125,7 @@ def build_risk_sets(
     *,
     follow_up: int = FOLLOW_UP_MONTHS,
     control_fraction: float = 1.0,
+    max_rows: int | None = None,
     random_state: int | None = None,
 ) -> RiskSets:
     """Stack every month's pool of not-yet-treated persons on bijstand, with the month's starters.
@@ -135,6 +136,10 @@ def build_risk_sets(
     as another programme, and starts whose follow-up runs past the window end are not used; the
     log says how many. ``control_fraction`` < 1 keeps a random share of the pool rows (all
     starters kept) with weight 1/fraction: the estimators stay unbiased, the variance grows.
+    ``max_rows`` sets the fraction instead, so that the risk sets hold about that many rows (all
+    starters plus a random share of the pool; a national register has tens of millions of
+    eligible person-months, a municipality far fewer than the default cap the run uses). The
+    pool is thinned before the frame is built, so memory follows the kept rows.
 
     Vectorised: month-by-person arrays from the panel, no loop over persons.
     """
@@ -183,6 +188,13 @@ def build_risk_sets(
     eligible &= ~((month_idx == fs) & ambiguous[sid_safe])
     p_idx, m_idx = np.nonzero(eligible)
     treated = m_idx == fs[p_idx, m_idx]
+    n_pool = int((~treated).sum())
+    if max_rows is not None and n_pool > 0:
+        control_fraction = min(control_fraction, max(max_rows - int(treated.sum()), 0) / n_pool)
+    if control_fraction < 1.0:
+        rng = np.random.default_rng(random_state)
+        keep = treated | (rng.random(len(p_idx)) < control_fraction)
+        p_idx, m_idx, treated = p_idx[keep], m_idx[keep], treated[keep]
     late = starts[starts["t0"] + follow_up > t_win - 1]
     log.append(("start too late for an 18-month follow-up inside the window", len(late)))
 
@@ -229,11 +241,7 @@ def build_risk_sets(
     frame["age"] = ((frame["month"].to_numpy() - birth) / np.timedelta64(1, "D") / 365.25).astype(float)
     frame["age_band"] = age_band(np.floor(frame["age"]))
     frame["weight"] = 1.0
-
     if control_fraction < 1.0:
-        rng = np.random.default_rng(random_state)
-        keep = (frame["treatment"] != NONE).to_numpy() | (rng.random(len(frame)) < control_fraction)
-        frame = frame[keep].reset_index(drop=True)
         frame.loc[frame["treatment"] == NONE, "weight"] = 1.0 / control_fraction
     programmes = sorted(starts["programme"].unique().tolist())
     used = int((frame["treatment"] != NONE).sum())

@@ -274,3 +274,17 @@ def test_effects_do_not_depend_on_the_parallel_backend():
     thr = estimate_effects(risk, parallel=ParallelConfig(n_jobs=2, backend="threading"), **kw)["effects"]
     assert len(seq) > 50
     pd.testing.assert_frame_equal(seq, thr, check_exact=True)
+
+
+def test_max_rows_thins_the_pool_and_keeps_every_start(simulated):
+    data, _, panel, full = simulated
+    cap = len(full.frame) // 4
+    thin = build_risk_sets(panel, data, max_rows=cap, random_state=2)
+    starts = full.frame["treatment"] != "none"
+    assert (thin.frame["treatment"] != "none").sum() == starts.sum()
+    assert abs(len(thin.frame) - cap) < 4 * np.sqrt(cap)  # binomial thinning of the pool
+    frac = (cap - starts.sum()) / (~starts).sum()
+    assert np.allclose(thin.frame.loc[thin.frame.treatment == "none", "weight"], 1 / frac)
+    # same draws as control_fraction with that fraction: one rule, not two
+    same = build_risk_sets(panel, data, control_fraction=frac, random_state=2)
+    pd.testing.assert_frame_equal(thin.frame, same.frame)
