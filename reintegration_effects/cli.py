@@ -28,6 +28,9 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--persons", type=int, help="size of the simulated municipality when --data is absent")
     r.add_argument("--no-report", action="store_true", help="tables only: skip the HTML and PDF report")
     r.add_argument("--no-pdf", action="store_true", help="write report.html but not report.pdf")
+    r.add_argument("--max-risk-set-rows", type=int, default=2_000_000,
+                   help="row budget of the effects' risk sets: all starts plus a weighted random share of the "
+                        "comparison pool (default 2,000,000; 0: no budget)")
 
     v = sub.add_parser("validate", help="only read and check the input")
     v.add_argument("--data", type=Path, required=True, help="input folder")
@@ -71,7 +74,8 @@ def _cmd_run(args) -> int:
 
     out = args.out
     ctx = run(args.data, out, seed=args.seed, lang=args.lang, persons=args.persons,
-              with_report=not args.no_report, with_pdf=not args.no_pdf)
+              with_report=not args.no_report, with_pdf=not args.no_pdf,
+              max_risk_set_rows=args.max_risk_set_rows or None)
     print("\nDone. Files written:")
     for p in ctx.outputs:
         print(f"  {p}")

@@ -138,8 +138,9 @@ def build_risk_sets(
     starters kept) with weight 1/fraction: the estimators stay unbiased, the variance grows.
     ``max_rows`` sets the fraction instead, so that the risk sets hold about that many rows (all
     starters plus a random share of the pool; a national register has tens of millions of
-    eligible person-months, a municipality far fewer than the default cap the run uses). The
-    pool is thinned before the frame is built, so memory follows the kept rows.
+    eligible person-months, a municipality far fewer than the default cap the run uses), but
+    never fewer pool rows than starts. The pool is thinned before the frame is built, so memory
+    follows the kept rows.
 
     Vectorised: month-by-person arrays from the panel, no loop over persons.
     """
@@ -190,7 +191,8 @@ def build_risk_sets(
     treated = m_idx == fs[p_idx, m_idx]
     n_pool = int((~treated).sum())
     if max_rows is not None and n_pool > 0:
-        control_fraction = min(control_fraction, max(max_rows - int(treated.sum()), 0) / n_pool)
+        n_t = int(treated.sum())  # never fewer pool rows than starts, whatever the budget
+        control_fraction = min(control_fraction, max(max_rows - n_t, n_t) / n_pool)
     if control_fraction < 1.0:
         rng = np.random.default_rng(random_state)
         keep = treated | (rng.random(len(p_idx)) < control_fraction)

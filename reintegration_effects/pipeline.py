@@ -36,6 +36,7 @@ class RunContext:
     outputs: list[Path] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     echo: Callable[[str], None] = print
+    max_risk_set_rows: int | None = 2_000_000
 
     @property
     def tables_dir(self) -> Path:
@@ -103,7 +104,7 @@ def step_effects(ctx: RunContext) -> str:
     from .heterogeneity import HeterogeneityAnalysis, plain_language
     from .outputs import protect_table
 
-    risk = build_risk_sets(ctx.panel, ctx.data, random_state=ctx.seed)
+    risk = build_risk_sets(ctx.panel, ctx.data, max_rows=ctx.max_risk_set_rows, random_state=ctx.seed)
     if not risk.programmes:
         return "no programme starts with a full follow-up: no effects estimated"
     tables = estimate_effects(risk, random_state=ctx.seed)
@@ -114,7 +115,9 @@ def step_effects(ctx: RunContext) -> str:
     protected, _ = protect_table("effects", tables["effects"])  # sentences only from published cells
     _write(ctx, {"effects_plain_language": plain_language(protected, lang=ctx.lang)})
     n_t = int((risk.frame["treatment"] != "none").sum())
-    return f"{len(risk.programmes)} programmes, {n_t:,} starts, {len(risk.frame):,} risk-set rows"
+    w = risk.frame.loc[risk.frame["treatment"] == "none", "weight"]
+    thinned = f" (comparison pool thinned to 1 in {w.iloc[0]:.1f}, weighted)" if len(w) and w.iloc[0] > 1 else ""
+    return f"{len(risk.programmes)} programmes, {n_t:,} starts, {len(risk.frame):,} risk-set rows{thinned}"
 
 
 def step_survival(ctx: RunContext) -> str:
@@ -155,10 +158,14 @@ def simulate_default(out: Path, seed: int, n_persons: int | None = None) -> tupl
 
 
 def run(data_dir: Path | None, out: Path, *, seed: int, lang: str = "nl", persons: int | None = None,
-        with_report: bool = True, with_pdf: bool = True, echo: Callable[[str], None] = print) -> RunContext:
+        with_report: bool = True, with_pdf: bool = True, echo: Callable[[str], None] = print,
+        max_risk_set_rows: int | None = 2_000_000) -> RunContext:
     """Run every step; returns the context (data, panel, files written).
 
     ``with_report=False``: tables only. ``with_pdf=False``: the report as HTML only (no report.pdf).
+    ``max_risk_set_rows``: row budget of the effects' risk sets (every start plus a weighted random
+    share of the comparison pool; None: no budget). A municipality stays far below the default;
+    a national register (tens of millions of pool person-months) is thinned to it.
     """
     started = pd.Timestamp.now()
     out = Path(out).resolve()
@@ -169,7 +176,7 @@ def run(data_dir: Path | None, out: Path, *, seed: int, lang: str = "nl", person
         echo(f"No --data given: simulating the built-in municipality (seed {seed}) ...")
         data_dir, truth_dir = simulate_default(out, seed, persons)
     ctx = RunContext(data_dir=Path(data_dir), out=out, seed=seed, lang=lang, simulated=simulated,
-                     truth_dir=truth_dir, echo=echo)
+                     truth_dir=truth_dir, echo=echo, max_risk_set_rows=max_risk_set_rows)
     total = len(STEPS) + int(with_report)
     for i, (name, fn) in enumerate(STEPS, 1):
         echo(f"[{i}/{total}] {name} ...")
@@ -178,7 +185,7 @@ def run(data_dir: Path | None, out: Path, *, seed: int, lang: str = "nl", person
         echo(f"      {summary} ({time.perf_counter() - t0:.1f} s)")
     d = ctx.data
     extra = {"simulated": simulated, "truth": str(truth_dir) if truth_dir else None, "lang": lang,
-             "notes": ctx.notes}
+             "max_risk_set_rows": max_risk_set_rows, "notes": ctx.notes}
 
     def manifest(report_files=()):
         return write_manifest(
