@@ -611,10 +611,9 @@ def _multiplier_draw(t_rows, c_rows, wts, r_mat, eta_row, g_mat) -> np.ndarray:
     it is :func:`_att_terms`' estimate (tested).
     """
     ti, inv = np.unique(t_rows, return_inverse=True)
-    k = r_mat.shape[1]
-    a = np.column_stack([np.bincount(inv, weights=wts * r_mat[c_rows, j], minlength=len(ti)) for j in range(k)])
-    we = wts * eta_row[c_rows]
-    be = np.column_stack([np.bincount(inv, weights=we * r_mat[c_rows, j], minlength=len(ti)) for j in range(k)])
+    r_c = r_mat[c_rows]
+    a = _cluster_sums(wts[:, None] * r_c, inv, len(ti))  # sum_j w_ij r_j per treated i
+    be = _cluster_sums((wts * eta_row[c_rows])[:, None] * r_c, inv, len(ti))  # sum_j w_ij eta_j r_j
     g = g_mat[ti]
     n1 = g.sum(axis=0)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -651,7 +650,7 @@ def _match_programme(task, *, frame: pd.DataFrame, x_all: pd.DataFrame, model: D
     n_cl = len(clusters)
     x_adj = xs.to_numpy() if model.bias_correction else None
     resid = {y: control_residuals(fs[y].to_numpy(dtype=float), d, x_adj, w) for y in model.outcomes}
-    groups = {g: m for g, m in group_masks(fs).items()}
+    groups = group_masks(fs)
     overlaps, cells = [], []
     for group, gm in groups.items():
         overlaps.append(dict(programme=prog, group=group, n_treated=int((d & gm).sum()),
