@@ -1340,20 +1340,7 @@ class Report:
         dims = [x for x in ("sex", "age", "migration", "household", "education", "duration", "programme")
                 if x in set(d.dimension)]
         header = [t("typology.group")] + [t.type(x) for x in types]
-        rows = []
-        for dim in dims:
-            dd = d[(d.dimension == dim) & _in_dimension(d.group, dim)]
-            for g in sorted(dd.group.dropna().unique(), key=_group_sort_key):
-                row = [t.group(g)]
-                for x in types:
-                    cell = dd[(dd.type == x) & (dd.group == g)]
-                    if "share" in dd.columns:
-                        v = cell.share.iloc[0] if len(cell) else np.nan
-                    else:
-                        tot = dd.loc[dd.type == x, "persons"].sum()
-                        v = cell.persons.iloc[0] / tot if len(cell) and tot else np.nan
-                    row.append(t.percent(v))
-                rows.append(row)
+        rows = _profile_rows(d, "type", types, dims, t)
         return self._table("typology-profile", t("typology.profile_caption", cohort=t.cohort(cohort)), header, rows,
                            note=t("typology.profile_note"))
 
@@ -1564,20 +1551,7 @@ class Report:
         dims = [x for x in ("sex", "age", "migration", "household", "education", "programme", "contract", "hours")
                 if x in set(cp.dimension)]
         header = [t("typology.group")] + [f"{t('careers.cluster')} {c}" for c in clusters]
-        rows = []
-        for dim in dims:
-            dd = cp[(cp.dimension == dim) & _in_dimension(cp.group, dim)]
-            for g in sorted(dd.group.dropna().unique(), key=_group_sort_key):
-                row = [t.group(g)]
-                for c in clusters:
-                    cell = dd[(dd.cluster == c) & (dd.group == g)]
-                    if "share" in dd.columns:
-                        v = cell.share.iloc[0] if len(cell) else np.nan
-                    else:
-                        tot = dd.loc[dd.cluster == c, "persons"].sum()
-                        v = cell.persons.iloc[0] / tot if len(cell) and tot else np.nan
-                    row.append(t.percent(v))
-                rows.append(row)
+        rows = _profile_rows(cp, "cluster", clusters, dims, t)
         return self._table("career-profile", t("careers.profile_caption"), header, rows,
                            note=t("report.disclosure_short"))
 
@@ -2146,6 +2120,27 @@ def _in_dimension(groups: pd.Series, dim: str) -> pd.Series:
 
 def _dim_rank(dim: str) -> int:
     return _DIM_ORDER.index(dim) if dim in _DIM_ORDER else len(_DIM_ORDER)
+
+
+def _profile_rows(d: pd.DataFrame, column: str, levels, dims, t) -> list[list[str]]:
+    """Rows of a profile table (typology types or career clusters as columns): per group of each
+    dimension, the share of the level that falls in the group; the published ``share`` where the
+    table has one, else persons over the level's total within the dimension."""
+    rows = []
+    for dim in dims:
+        dd = d[(d.dimension == dim) & _in_dimension(d.group, dim)]
+        for g in sorted(dd.group.dropna().unique(), key=_group_sort_key):
+            row = [t.group(g)]
+            for x in levels:
+                cell = dd[(dd[column] == x) & (dd.group == g)]
+                if "share" in dd.columns:
+                    v = cell.share.iloc[0] if len(cell) else np.nan
+                else:
+                    tot = dd.loc[dd[column] == x, "persons"].sum()
+                    v = cell.persons.iloc[0] / tot if len(cell) and tot else np.nan
+                row.append(t.percent(v))
+            rows.append(row)
+    return rows
 
 
 def _group_sort_key(label: str) -> tuple:
