@@ -60,6 +60,9 @@ FOLLOW_UP_MONTHS = 18
 #: both take-up and the exit hazard change fastest, then widening. Coarser bands (0-3, 3-6, 6-12,
 #: 12-24, 24-60, 60+) left a bias of up to 1.15 points in the 20-seed validation (docs/validation.md).
 DURATION_BANDS = (0, 1, 2, 3, 4, 6, 9, 12, 18, 24, 36, 60, 120, 10_000)
+#: Training rows per cross-fitting fold of :class:`DynamicDML` (above it the pool is thinned with
+#: weights). A municipality of 20,000 persons has about 310,000 per fold, so it does not bind there.
+DML_MAX_TRAIN_ROWS = 500_000
 #: Covariates at time zero used by every adjusted estimator (after one-hot encoding).
 NUMERIC_COVARIATES = (
     "age",
@@ -441,31 +444,54 @@ def propensity_logit(x: np.ndarray, d: np.ndarray, w: np.ndarray | None = None) 
     return fit_propensity(x, d, w).linear_predictor()
 
 
+def cell_codes(cell: np.ndarray) -> np.ndarray:
+    """Dense codes 0..k-1 of the exact-matching cells, in the smallest integer type: int16 codes
+    sort by radix (linear time), which :func:`nearest_neighbours` uses on every call."""
+    _, codes = np.unique(np.asarray(cell), return_inverse=True)
+    return codes.astype(np.int16 if codes.max(initial=0) < 2**15 else np.int32)
+
+
 def nearest_neighbours(score: np.ndarray, d: np.ndarray, cell: np.ndarray, *, n_neighbors: int,
-                       caliper: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                       caliper: float, order_hint: np.ndarray | None = None
+                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Match each treated row to its nearest controls on ``score`` within its exact ``cell``.
 
     With replacement; controls farther than ``caliper`` are not used; a treated row with none
     left is off support. Returns (treated row, control row, weight 1/m_i) for every match, m_i
     being the number of matches of that treated row. Ties in distance go to the lower score, then
-    the lower row, so the result is reproducible. One sorted search over all cells at once (key = cell, then rank of the
-    score), no loop: the matching bootstrap calls this hundreds of times.
+    the lower row, so the result is reproducible.
+
+    One sort of all rows by (cell, score, row), no loop over cells: a stable sort on the score,
+    then a stable (radix, for :func:`cell_codes`) sort on the cell. Each treated row's candidates
+    are the n_neighbors controls on either side of it in that order. ``order_hint``: an
+    ordering of the rows that nearly sorts ``score`` (the bootstrap passes the order of the
+    estimated score; timsort is then faster); a hint only changes the speed, not the result,
+    except that exact score ties between rows with different covariates (which only arise by
+    coincidence) keep the hint's order.
     """
     m = n_neighbors
     n = len(score)
-    rank = np.empty(n, dtype=np.int64)
-    rank[np.lexsort((np.arange(n), score))] = np.arange(n)
-    key = cell.astype(np.int64) * n + rank
-    c_idx = np.flatnonzero(~d)
-    c_idx = c_idx[np.argsort(key[c_idx], kind="stable")]
     t_idx = np.flatnonzero(d)
-    if len(c_idx) == 0 or len(t_idx) == 0:
+    n_c = n - len(t_idx)
+    if n_c == 0 or len(t_idx) == 0:
         return np.zeros(0, int), np.zeros(0, int), np.zeros(0)
-    pos = np.searchsorted(key[c_idx], key[t_idx])
+    cell = np.asarray(cell)
+    if cell.dtype not in (np.int16, np.int32):
+        cell = cell_codes(cell)
+    if order_hint is None:
+        order = np.argsort(score, kind="stable")
+    else:
+        order = order_hint[np.argsort(score[order_hint], kind="stable")]
+    order = order[np.argsort(cell[order], kind="stable")]
+    is_c = ~d[order]
+    c_sorted = order[is_c]
+    before = np.empty(n, dtype=np.int64)
+    before[order] = np.cumsum(is_c)  # controls up to each row in the order (itself excluded if treated)
+    pos = before[t_idx]
     cand = pos[:, None] + np.arange(-m, m)[None, :]
-    valid = (cand >= 0) & (cand < len(c_idx))
-    cand = np.clip(cand, 0, len(c_idx) - 1)
-    crow = c_idx[cand]
+    valid = (cand >= 0) & (cand < n_c)
+    cand = np.clip(cand, 0, n_c - 1)
+    crow = c_sorted[cand]
     valid &= cell[crow] == cell[t_idx][:, None]
     dist = np.where(valid, np.abs(score[crow] - score[t_idx][:, None]), np.inf)
     best = np.argsort(dist, axis=1, kind="stable")[:, :m]
@@ -633,11 +659,13 @@ def _match_programme(task, *, frame: pd.DataFrame, x_all: pd.DataFrame, model: D
     w = fs["weight"].to_numpy()
     ps = fit_propensity(xs.to_numpy(), d, w)
     logit = ps.linear_predictor()
-    cell = fs["month_index"].to_numpy().astype(np.int64) * 100 + _duration_band(
-        fs["spell_month"].to_numpy(), model.duration_bands)
+    cell = cell_codes(fs["month_index"].to_numpy().astype(np.int64) * 100 + _duration_band(
+        fs["spell_month"].to_numpy(), model.duration_bands))
+    hint = np.argsort(logit, kind="stable")  # the bootstrap's scores are close to these: a faster sort
 
     def match(lg):
-        return nearest_neighbours(lg, d, cell, n_neighbors=model.n_neighbors, caliper=model.caliper * np.std(lg))
+        return nearest_neighbours(lg, d, cell, n_neighbors=model.n_neighbors, caliper=model.caliper * np.std(lg),
+                                  order_hint=hint)
 
     t_rows, c_rows, wts = match(logit)
     on_support = np.zeros(len(fs), dtype=bool)
@@ -706,16 +734,40 @@ def _default_regressor(random_state):
                                          random_state=random_state)
 
 
-def _fit_fold(fold, *, x, t, w, controls, ys, clf, reg, n_labels):
-    """One cross-fitting fold: propensity and control-outcome models on ``train``, predicted on ``test``."""
+def _fit_fold(fold, *, x, t, controls, ys, clf, reg, n_labels):
+    """One cross-fitting fold: propensity and control-outcome models on ``train`` (with the
+    propensity weights ``w_train``), predicted on ``test``."""
     from sklearn.base import clone
 
-    train, test = fold
-    m = clone(clf).fit(x[train], t[train], sample_weight=w[train])
+    train, test, w_train = fold
+    m = clone(clf).fit(x[train], t[train], sample_weight=w_train)
     proba = np.zeros((len(test), n_labels))
     proba[:, m.classes_] = m.predict_proba(x[test])
     tr_c = train[controls[train]]
     return test, proba, {y: clone(reg).fit(x[tr_c], yv[tr_c]).predict(x[test]) for y, yv in ys.items()}
+
+
+def _thin_training_rows(train: np.ndarray, controls: np.ndarray, w: np.ndarray, max_rows: int | None,
+                        rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """A fold's training rows within a budget: every start, plus a random share of the pool rows
+    (never fewer than the starts) whose propensity weight is divided by that share.
+
+    Local case-control subsampling of the nuisance training set (the pool is thinned, the rare
+    starts are kept): the weighted propensity model still estimates P(T = k | x) of the full
+    risk set, and the pool's outcome model E(Y | x, pool) is unchanged by a uniform random share.
+    Only the nuisances' precision changes, and the doubly robust score is orthogonal to their
+    errors (its bias is the product of the two models' errors), so the ATT stays unbiased; the
+    predictions are still made for every row of the held-out fold.
+    """
+    tr_w = w[train]
+    if max_rows is None or len(train) <= max_rows:
+        return train, tr_w
+    is_c = controls[train]
+    n_t = int((~is_c).sum())
+    n_c = int(is_c.sum())
+    frac = min(1.0, max(max_rows - n_t, n_t) / max(n_c, 1))
+    keep = ~is_c | (rng.random(len(train)) < frac)
+    return train[keep], np.where(is_c, tr_w / frac, tr_w)[keep]
 
 
 class DynamicDML:
@@ -723,7 +775,11 @@ class DynamicDML:
 
     All programmes at once: one multi-class propensity model (none / P1 / P2 / ...) and one
     outcome model per outcome on the not-yet-treated pool, cross-fitted over ``n_folds`` folds
-    that keep each person's rows together. For programme P the ATT score is
+    that keep each person's rows together. ``max_train_rows`` caps each fold's training rows
+    (every start kept, the pool thinned at random with inverse-probability weights in the
+    propensity model, :func:`_thin_training_rows`); None trains on all. It does not bind for a
+    municipality; for a national register it keeps the nuisance fits at a fixed cost while the
+    score is still evaluated on every row. For programme P the ATT score is
     psi = D (Y - mu0) - (1 - D) w odds_P (Y - mu0), with odds_P = e_P / e_none, and
     ATT = sum(psi) / sum(D) within the group; standard errors cluster by person. Rows whose
     conditional propensity e_P / (e_P + e_none) exceeds ``trim`` are left out (and counted).
@@ -734,8 +790,10 @@ class DynamicDML:
     method = "dml"
 
     def __init__(self, *, n_folds: int = 5, propensity_model=None, outcome_model=None, trim: float = 0.95,
-                 outcomes=ALL_OUTCOMES, random_state: int | None = None, parallel=None):
+                 outcomes=ALL_OUTCOMES, max_train_rows: int | None = DML_MAX_TRAIN_ROWS,
+                 random_state: int | None = None, parallel=None):
         self.n_folds = n_folds
+        self.max_train_rows = max_train_rows
         self.parallel = parallel
         self.propensity_model = propensity_model
         self.outcome_model = outcome_model
@@ -764,11 +822,14 @@ class DynamicDML:
         e = np.zeros((len(f), len(labels)))
         mu = {y: np.zeros(len(f)) for y in self.outcomes}
         folds = GroupKFold(n_splits=self.n_folds, shuffle=True, random_state=int(seed))
-        splits = list(folds.split(x, t, groups=f["pcode"].to_numpy()))
+        rng = np.random.default_rng(seed)
+        splits = [(*_thin_training_rows(train, controls, w, self.max_train_rows, rng), test)
+                  for train, test in folds.split(x, t, groups=f["pcode"].to_numpy())]
+        splits = [(train, test, w_train) for train, w_train, test in splits]
         ys = {y: f[y].to_numpy(dtype=float) for y in self.outcomes}
         # the folds through parallel.map_tasks (one BLAS/OpenMP thread per fit: threads in gradient
         # boosting oversubscribe a busy 2-core machine, measured 6-10x slower; deterministic either way)
-        parts = map_tasks(partial(_fit_fold, x=x, t=t, w=w, controls=controls, ys=ys, clf=clf, reg=reg,
+        parts = map_tasks(partial(_fit_fold, x=x, t=t, controls=controls, ys=ys, clf=clf, reg=reg,
                                   n_labels=len(labels)), splits, self.parallel)
         for test, proba, mu_fold in parts:
             e[test] = proba

@@ -86,6 +86,8 @@ from .effects import ALL_OUTCOMES, GROUP_COLUMNS, GROUP_VALUES, NONE, RiskSets, 
 
 Z95 = 1.959963984540054
 TARGETS = ("treated", "all")
+#: Row budget of :class:`HeterogeneityAnalysis` (participants and sampled pool rows, weighted).
+HETEROGENEITY_MAX_ROWS = 300_000
 #: Column sets of the four output tables (see HeterogeneityResults).
 BLP_COLUMNS = ("programme", "outcome", "target", "term", "reference", "estimate", "std_error", "z", "p_value",
                "ci_lower", "ci_upper", "persons")
@@ -267,6 +269,12 @@ class HeterogeneityAnalysis:
     outcome : one of :data:`reintegration_effects.effects.ALL_OUTCOMES`.
     n_folds : cross-fitting folds (persons kept together) for the nuisances and the calibration.
     control_fraction : share of the not-yet-treated pool rows kept (weight 1/fraction); 1 = all.
+    max_rows : row budget of the analysis (None: none). Above it the pool share is lowered further
+        and, when the participants alone fill more than half of it (a national register), a random
+        share of the participants is kept too; every kept row carries weight 1/share, which every
+        step here uses (econml's sample_weight, the ATT weights ``a``), so the estimands do not
+        change, only their precision. It does not bind for a municipality (20,000 persons: about
+        125,000 rows at the default ``control_fraction``).
     target : "treated" (effect on participants, as effects.csv) or "all" (CATE over the risk set,
         econml's final stage). See the module docstring.
     trim : participants and pool rows with e_P / (e_P + e_none) above this are left out of the
@@ -288,8 +296,9 @@ class HeterogeneityAnalysis:
                  c_y: float = 0.05, c_t: float = 0.05, rho: float = 1.0, alpha: float = 0.05, max_depth: int = 2,
                  min_leaf_share: float = 0.1, policy_min_propensity: float = 2e-3, honest: bool = True,
                  min_participants: int = 30, lang: str = "en", propensity_model=None, outcome_model=None,
-                 random_state: int | None = None):
+                 max_rows: int | None = HETEROGENEITY_MAX_ROWS, random_state: int | None = None):
         self.outcome = outcome
+        self.max_rows = max_rows
         self.n_folds = n_folds
         self.control_fraction = control_fraction
         self.target = target
@@ -357,11 +366,17 @@ class HeterogeneityAnalysis:
                              f"({counts.to_dict()}). Fix: lower min_participants or use more data")
         use = f["treatment"].isin([NONE, *programmes]).to_numpy()
         pool = (f["treatment"] == NONE).to_numpy()
-        if self.control_fraction < 1:
+        f_pool, f_part = self._shares(int((use & ~pool).sum()), int(pool.sum()))
+        if f_pool < 1 or f_part < 1:
+            # one uniform draw per row: with a budget that binds the kept pool rows are a subset
+            # of those kept without it
             draw = np.random.default_rng(seed_sub).random(len(f))
-            use &= ~pool | (draw < self.control_fraction)
+            use &= np.where(pool, draw < f_pool, draw < f_part)
         fs = f[use].reset_index(drop=True)
-        w = fs["weight"].to_numpy(dtype=float) * np.where(fs["treatment"] == NONE, 1 / self.control_fraction, 1.0)
+        w = fs["weight"].to_numpy(dtype=float) * np.where(fs["treatment"] == NONE, 1 / f_pool, 1 / f_part)
+        if f_part < 1:
+            log.append((f"participants sampled (share {f_part:.4f}, weight 1/share) for max_rows={self.max_rows}",
+                        int((fs["treatment"] != NONE).sum())))
         log.append(("rows used (participants and sampled pool rows)", len(fs)))
 
         labels = [NONE, *programmes]
@@ -417,6 +432,17 @@ class HeterogeneityAnalysis:
         )
 
     # -------------------------------------------------------------------------------- pieces
+    def _shares(self, n_part: int, n_pool: int) -> tuple[float, float]:
+        """Kept shares of the pool rows and of the participants' rows under ``max_rows``."""
+        f_pool, f_part = float(self.control_fraction), 1.0
+        if self.max_rows is None or n_part + f_pool * n_pool <= self.max_rows:
+            return f_pool, f_part
+        if n_part > self.max_rows / 2:
+            f_part = self.max_rows / 2 / n_part
+        kept_part = f_part * n_part
+        f_pool = min(f_pool, max(self.max_rows - kept_part, kept_part) / max(n_pool, 1))
+        return f_pool, f_part
+
     def _person_folds(self, pcode: np.ndarray, seed: int) -> np.ndarray:
         from sklearn.model_selection import GroupKFold
 

@@ -288,3 +288,37 @@ def test_max_rows_thins_the_pool_and_keeps_every_start(simulated):
     # same draws as control_fraction with that fraction: one rule, not two
     same = build_risk_sets(panel, data, control_fraction=frac, random_state=2)
     pd.testing.assert_frame_equal(thin.frame, same.frame)
+
+
+def test_thinned_training_rows_keep_every_start_and_reweight_the_pool():
+    from reintegration_effects.effects import _thin_training_rows
+
+    rng = np.random.default_rng(0)
+    controls = rng.random(100_000) > 0.05
+    w = np.where(controls, 2.0, 1.0)  # a pool already thinned once by build_risk_sets
+    train = np.arange(100_000)
+    kept, wk = _thin_training_rows(train, controls, w, 20_000, np.random.default_rng(1))
+    n_t = (~controls).sum()
+    frac = (20_000 - n_t) / controls.sum()
+    assert set(train[~controls]) <= set(kept)
+    assert abs(len(kept) - 20_000) < 4 * np.sqrt(20_000)
+    np.testing.assert_allclose(wk[controls[kept]], 2.0 / frac)
+    np.testing.assert_array_equal(wk[~controls[kept]], 1.0)
+    # the weighted pool size is the full pool's, within binomial noise
+    assert abs(wk[controls[kept]].sum() - w[controls].sum()) < 4 * 2.0 / frac * np.sqrt(controls.sum() * frac)
+    same, ws = _thin_training_rows(train, controls, w, None, np.random.default_rng(1))
+    assert same is train and np.array_equal(ws, w)
+
+
+def test_dml_with_capped_training_rows_still_recovers_the_truth(simulated):
+    """Nuisances trained on every start and a quarter of the pool (weighted): the overall effects
+    stay within 3.5 standard errors of the truth, as without the cap."""
+    _, truth, _, risk = simulated
+    n_train = int(len(risk.frame) * 2 / 3)  # rows per training set with 3 folds
+    cap = (risk.frame.treatment != NONE).sum() + (risk.frame.treatment == NONE).sum() // 6
+    assert cap < n_train / 2
+    dml = _compare(DynamicDML(n_folds=3, random_state=1, max_train_rows=int(cap)).fit(risk).effects,
+                   truth.effects)
+    overall = dml[dml.group == "all"]
+    assert len(overall) == 16
+    assert overall.z.abs().max() < 3.5, overall[["programme", "outcome", "estimate", "truth", "z"]]

@@ -265,3 +265,30 @@ def test_plain_language_dutch_and_english():
     assert plain_language(protected, lang="en").programme.tolist() == ["job_coaching"]
     with pytest.raises(ValueError, match="lang must be one of"):
         plain_language(eff, lang="de")
+
+
+def test_row_budget_shares():
+    h = HeterogeneityAnalysis(control_fraction=0.3, max_rows=1000)
+    assert h._shares(100, 2000) == (0.3, 1.0)  # 100 + 600 rows: within the budget
+    f_pool, f_part = h._shares(300, 10_000)
+    assert f_part == 1.0 and 300 + f_pool * 10_000 == pytest.approx(1000)
+    f_pool, f_part = h._shares(4000, 10_000)  # participants alone over half the budget
+    assert f_part * 4000 == pytest.approx(500) and f_pool * 10_000 == pytest.approx(500)
+    assert HeterogeneityAnalysis(max_rows=None)._shares(10**7, 10**8) == (0.3, 1.0)
+
+
+def test_sampled_participants_and_pool_keep_the_att_unbiased(simulated):
+    """A budget that keeps half the participants and a tenth of the pool (weights 1/share): the
+    ATT of every programme (the sensitivity table's estimate) stays within 3.5 standard errors of
+    the simulated truth."""
+    truth, risk = simulated
+    n_part = int((risk.frame.treatment != NONE).sum())
+    res = HeterogeneityAnalysis(outcome=OUTCOME, random_state=2, max_rows=n_part).fit(risk)
+    log = res.log.set_index("item")["value"]
+    sampled = [k for k in log.index if k.startswith("participants sampled")]
+    assert sampled and abs(log[sampled[0]] - n_part / 2) < 4 * np.sqrt(n_part / 4)
+    te = truth.effects[(truth.effects.outcome == OUTCOME) & (truth.effects.group == "all")]
+    m = res.sensitivity.merge(te[["programme", "estimate"]], on="programme", suffixes=("", "_truth"))
+    assert len(m) == 4
+    z = (m["estimate"] - m["estimate_truth"]) / m["std_error"]
+    assert z.abs().max() < 3.5, m[["programme", "estimate", "estimate_truth", "std_error"]]
