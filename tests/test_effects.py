@@ -191,15 +191,24 @@ def _brute_force_matches(score, d, cell, m, caliper):
     return sorted(out)
 
 
-def test_nearest_neighbours_equals_a_brute_force_search():
-    rng = np.random.default_rng(3)
+@pytest.mark.parametrize("decimals, m, caliper", [(2, 3, 0.15), (1, 5, 0.3), (0, 4, 1.0), (6, 1, 0.05)])
+def test_nearest_neighbours_equals_a_brute_force_search(decimals, m, caliper):
+    """Rounded scores: runs of equal scores on both sides of a treated row (with 1 and 0
+    decimals, longer than m) must be broken by the rule (distance, score, row) as well."""
+    from reintegration_effects.effects import CellIndex
+
+    rng = np.random.default_rng(3 + decimals)
     n = 600
-    score = np.round(rng.normal(size=n), 2)  # rounded: ties happen and must be broken the same way
+    score = np.round(rng.normal(size=n), decimals)
     d = rng.random(n) < 0.2
     cell = rng.integers(0, 7, n)
-    t, c, w = nearest_neighbours(score, d, cell, n_neighbors=3, caliper=0.15)
-    got = sorted(zip(t.tolist(), c.tolist(), w.tolist(), strict=True))
-    assert got == _brute_force_matches(score, d, cell, 3, 0.15)
+    want = _brute_force_matches(score, d, cell, m, caliper)
+    t, c, w = nearest_neighbours(score, d, cell, n_neighbors=m, caliper=caliper)
+    assert sorted(zip(t.tolist(), c.tolist(), w.tolist(), strict=True)) == want
+    assert (np.diff(t) >= 0).all()  # treated rows ascending
+    # the prebuilt index (as the bootstrap uses it) gives the same
+    t2, c2, w2 = nearest_neighbours(score, d, cell, n_neighbors=m, caliper=caliper, index=CellIndex.build(d, cell))
+    assert np.array_equal(t, t2) and np.array_equal(c, c2) and np.array_equal(w, w2)
 
 
 def test_multiplier_draw_at_zero_is_the_matching_estimate():
