@@ -31,6 +31,11 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--max-risk-set-rows", type=int, default=2_000_000,
                    help="row budget of the effects' risk sets: all starts plus a weighted random share of the "
                         "comparison pool (default 2,000,000; 0: no budget)")
+    r.add_argument("--n-jobs", type=int, default=None,
+                   help="concurrent independent fits (programmes, cross-fitting folds); -1 every CPU "
+                        "(default: REINTEGRATION_N_JOBS, else 1); the numbers do not depend on it")
+    r.add_argument("--backend", choices=["sequential", "loky", "threading", "ray", "dask"], default=None,
+                   help="where they run (default: REINTEGRATION_BACKEND, else loky); see docs/scaling.md")
 
     v = sub.add_parser("validate", help="only read and check the input")
     v.add_argument("--data", type=Path, required=True, help="input folder")
@@ -70,12 +75,20 @@ def _cmd_simulate(args) -> int:
 
 
 def _cmd_run(args) -> int:
+    import os
+
+    from .parallel import ENV_N_JOBS, ParallelConfig
     from .pipeline import run
 
     out = args.out
+    parallel = None
+    if args.n_jobs is not None or args.backend is not None:  # the options win over the environment
+        env = ParallelConfig.from_env()
+        jobs = args.n_jobs if args.n_jobs is not None else (env.n_jobs if os.environ.get(ENV_N_JOBS) else None)
+        parallel = ParallelConfig(n_jobs=jobs, backend=args.backend or env.backend)
     ctx = run(args.data, out, seed=args.seed, lang=args.lang, persons=args.persons,
               with_report=not args.no_report, with_pdf=not args.no_pdf,
-              max_risk_set_rows=args.max_risk_set_rows or None)
+              max_risk_set_rows=args.max_risk_set_rows or None, parallel=parallel)
     print("\nDone. Files written:")
     for p in ctx.outputs:
         print(f"  {p}")

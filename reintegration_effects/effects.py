@@ -61,8 +61,9 @@ FOLLOW_UP_MONTHS = 18
 #: 12-24, 24-60, 60+) left a bias of up to 1.15 points in the 20-seed validation (docs/validation.md).
 DURATION_BANDS = (0, 1, 2, 3, 4, 6, 9, 12, 18, 24, 36, 60, 120, 10_000)
 #: Training rows per cross-fitting fold of :class:`DynamicDML` (above it the pool is thinned with
-#: weights). A municipality of 20,000 persons has about 310,000 per fold, so it does not bind there.
-DML_MAX_TRAIN_ROWS = 500_000
+#: weights). The default run's municipality (6,000 persons, about 90,000 per fold) stays below it; at
+#: 2,000,000 risk-set rows a budget of 500,000 made the nuisance fits take twice as long.
+DML_MAX_TRAIN_ROWS = 250_000
 #: Covariates at time zero used by every adjusted estimator (after one-hot encoding).
 NUMERIC_COVARIATES = (
     "age",
@@ -784,27 +785,45 @@ def _fit_fold(fold, *, x, t, controls, ys, clf, reg, n_labels):
     return test, proba, {y: clone(reg).fit(x[tr_c], yv[tr_c]).predict(x[test]) for y, yv in ys.items()}
 
 
+def budget_shares(n_part: int, n_pool: int, max_rows: int | None, pool_share: float = 1.0
+                  ) -> tuple[float, float]:
+    """Shares of the pool rows and of the participants' rows to keep within ``max_rows``.
+
+    The pool (the common, cheap side) is thinned first, from ``pool_share`` down; the
+    participants are thinned only when they alone fill more than half the budget, and then to
+    half of it; the pool never gets fewer kept rows than the participants. Each kept row is to
+    carry weight 1/share, so weighted sums (and the estimands) stay those of the full rows.
+    """
+    f_pool, f_part = float(pool_share), 1.0
+    if max_rows is None or n_part + f_pool * n_pool <= max_rows:
+        return f_pool, f_part
+    if n_part > max_rows / 2:
+        f_part = max_rows / 2 / n_part
+    kept_part = f_part * n_part
+    return min(f_pool, max(max_rows - kept_part, kept_part) / max(n_pool, 1)), f_part
+
+
 def _thin_training_rows(train: np.ndarray, controls: np.ndarray, w: np.ndarray, max_rows: int | None,
                         rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """A fold's training rows within a budget: every start, plus a random share of the pool rows
-    (never fewer than the starts) whose propensity weight is divided by that share.
+    """A fold's training rows within a budget (:func:`budget_shares`): a random share of the pool
+    rows, and of the starts if they alone fill half the budget, each kept row's propensity weight
+    divided by its share.
 
-    Local case-control subsampling of the nuisance training set (the pool is thinned, the rare
-    starts are kept): the weighted propensity model still estimates P(T = k | x) of the full
-    risk set, and the pool's outcome model E(Y | x, pool) is unchanged by a uniform random share.
-    Only the nuisances' precision changes, and the doubly robust score is orthogonal to their
-    errors (its bias is the product of the two models' errors), so the ATT stays unbiased; the
-    predictions are still made for every row of the held-out fold.
+    Local case-control subsampling of the nuisance training set: the weighted propensity model
+    still estimates P(T = k | x) of the full risk set, and the pool's outcome model E(Y | x, pool)
+    is unchanged by a uniform random share. Only the nuisances' precision changes, and the doubly
+    robust score is orthogonal to their errors (its bias is the product of the two models'
+    errors), so the ATT stays unbiased; the predictions are still made for every row of the
+    held-out fold.
     """
     tr_w = w[train]
     if max_rows is None or len(train) <= max_rows:
         return train, tr_w
     is_c = controls[train]
-    n_t = int((~is_c).sum())
-    n_c = int(is_c.sum())
-    frac = min(1.0, max(max_rows - n_t, n_t) / max(n_c, 1))
-    keep = ~is_c | (rng.random(len(train)) < frac)
-    return train[keep], np.where(is_c, tr_w / frac, tr_w)[keep]
+    f_pool, f_part = budget_shares(int((~is_c).sum()), int(is_c.sum()), max_rows)
+    share = np.where(is_c, f_pool, f_part)
+    keep = rng.random(len(train)) < share
+    return train[keep], (tr_w / share)[keep]
 
 
 class DynamicDML:
@@ -813,9 +832,9 @@ class DynamicDML:
     All programmes at once: one multi-class propensity model (none / P1 / P2 / ...) and one
     outcome model per outcome on the not-yet-treated pool, cross-fitted over ``n_folds`` folds
     that keep each person's rows together. ``max_train_rows`` caps each fold's training rows
-    (every start kept, the pool thinned at random with inverse-probability weights in the
-    propensity model, :func:`_thin_training_rows`); None trains on all. It does not bind for a
-    municipality; for a national register it keeps the nuisance fits at a fixed cost while the
+    (the pool, and the starts when they fill half the budget, thinned at random with
+    inverse-probability weights in the propensity model, :func:`_thin_training_rows`); None
+    trains on all. For a national register it keeps the nuisance fits at a fixed cost while the
     score is still evaluated on every row. For programme P the ATT score is
     psi = D (Y - mu0) - (1 - D) w odds_P (Y - mu0), with odds_P = e_P / e_none, and
     ATT = sum(psi) / sum(D) within the group; standard errors cluster by person. Rows whose

@@ -82,7 +82,15 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from .effects import ALL_OUTCOMES, GROUP_COLUMNS, GROUP_VALUES, NONE, RiskSets, covariate_matrix
+from .effects import (
+    ALL_OUTCOMES,
+    GROUP_COLUMNS,
+    GROUP_VALUES,
+    NONE,
+    RiskSets,
+    budget_shares,
+    covariate_matrix,
+)
 
 Z95 = 1.959963984540054
 TARGETS = ("treated", "all")
@@ -434,14 +442,7 @@ class HeterogeneityAnalysis:
     # -------------------------------------------------------------------------------- pieces
     def _shares(self, n_part: int, n_pool: int) -> tuple[float, float]:
         """Kept shares of the pool rows and of the participants' rows under ``max_rows``."""
-        f_pool, f_part = float(self.control_fraction), 1.0
-        if self.max_rows is None or n_part + f_pool * n_pool <= self.max_rows:
-            return f_pool, f_part
-        if n_part > self.max_rows / 2:
-            f_part = self.max_rows / 2 / n_part
-        kept_part = f_part * n_part
-        f_pool = min(f_pool, max(self.max_rows - kept_part, kept_part) / max(n_pool, 1))
-        return f_pool, f_part
+        return budget_shares(n_part, n_pool, self.max_rows, self.control_fraction)
 
     def _person_folds(self, pcode: np.ndarray, seed: int) -> np.ndarray:
         from sklearn.model_selection import GroupKFold

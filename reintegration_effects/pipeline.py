@@ -37,6 +37,7 @@ class RunContext:
     notes: list[str] = field(default_factory=list)
     echo: Callable[[str], None] = print
     max_risk_set_rows: int | None = 2_000_000
+    parallel: object = None  # a parallel.ParallelConfig; None: the environment decides
 
     @property
     def tables_dir(self) -> Path:
@@ -107,7 +108,7 @@ def step_effects(ctx: RunContext) -> str:
     risk = build_risk_sets(ctx.panel, ctx.data, max_rows=ctx.max_risk_set_rows, random_state=ctx.seed)
     if not risk.programmes:
         return "no programme starts with a full follow-up: no effects estimated"
-    tables = estimate_effects(risk, random_state=ctx.seed)
+    tables = estimate_effects(risk, random_state=ctx.seed, parallel=ctx.parallel)
     tables.pop("results")
     het = HeterogeneityAnalysis(random_state=ctx.seed, lang=ctx.lang).fit(risk)
     tables.update(het.to_frames())
@@ -146,6 +147,14 @@ STEPS: list[tuple[str, Callable[[RunContext], str]]] = [
 ]
 
 
+def _parallel_settings(parallel) -> dict:
+    """How the independent fits were spread (for the manifest; the numbers do not depend on it)."""
+    from .parallel import ParallelConfig
+
+    cfg = parallel if parallel is not None else ParallelConfig.from_env()
+    return {"backend": cfg.backend, "n_jobs": cfg.n_jobs, "inner_threads": cfg.inner_threads}
+
+
 def simulate_default(out: Path, seed: int, n_persons: int | None = None) -> tuple[Path, Path]:
     """Write the built-in simulated municipality to OUT/input (truth beside it, never inside)."""
     from .simulate import simulate_municipality, write_simulation
@@ -159,13 +168,16 @@ def simulate_default(out: Path, seed: int, n_persons: int | None = None) -> tupl
 
 def run(data_dir: Path | None, out: Path, *, seed: int, lang: str = "nl", persons: int | None = None,
         with_report: bool = True, with_pdf: bool = True, echo: Callable[[str], None] = print,
-        max_risk_set_rows: int | None = 2_000_000) -> RunContext:
+        max_risk_set_rows: int | None = 2_000_000, parallel=None) -> RunContext:
     """Run every step; returns the context (data, panel, files written).
 
     ``with_report=False``: tables only. ``with_pdf=False``: the report as HTML only (no report.pdf).
     ``max_risk_set_rows``: row budget of the effects' risk sets (every start plus a weighted random
     share of the comparison pool; None: no budget). A municipality stays far below the default;
     a national register (tens of millions of pool person-months) is thinned to it.
+    ``parallel``: a :class:`~reintegration_effects.parallel.ParallelConfig` for the independent
+    fits (programmes, cross-fitting folds); None reads ``REINTEGRATION_N_JOBS`` and
+    ``REINTEGRATION_BACKEND``. The numbers do not depend on it.
     """
     started = pd.Timestamp.now()
     out = Path(out).resolve()
@@ -176,7 +188,7 @@ def run(data_dir: Path | None, out: Path, *, seed: int, lang: str = "nl", person
         echo(f"No --data given: simulating the built-in municipality (seed {seed}) ...")
         data_dir, truth_dir = simulate_default(out, seed, persons)
     ctx = RunContext(data_dir=Path(data_dir), out=out, seed=seed, lang=lang, simulated=simulated,
-                     truth_dir=truth_dir, echo=echo, max_risk_set_rows=max_risk_set_rows)
+                     truth_dir=truth_dir, echo=echo, max_risk_set_rows=max_risk_set_rows, parallel=parallel)
     total = len(STEPS) + int(with_report)
     for i, (name, fn) in enumerate(STEPS, 1):
         echo(f"[{i}/{total}] {name} ...")
@@ -185,7 +197,7 @@ def run(data_dir: Path | None, out: Path, *, seed: int, lang: str = "nl", person
         echo(f"      {summary} ({time.perf_counter() - t0:.1f} s)")
     d = ctx.data
     extra = {"simulated": simulated, "truth": str(truth_dir) if truth_dir else None, "lang": lang,
-             "max_risk_set_rows": max_risk_set_rows, "notes": ctx.notes}
+             "max_risk_set_rows": max_risk_set_rows, "parallel": _parallel_settings(parallel), "notes": ctx.notes}
 
     def manifest(report_files=()):
         return write_manifest(
