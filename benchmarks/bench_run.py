@@ -86,5 +86,8 @@ def run(persons: int) -> list[dict]:
     rows.append({"case": "run", "variant": "package: run --no-pdf (end to end)", "rows": person_months,
                  "seconds": round(wall, 1), "peak_gib": round(tree_peak, 2),
                  "note": f"peak_gib: sum over up to {sampler.max_procs} processes (run and notebook kernels), "
-                         f"sampled; largest single process {single:.2f} GiB{verdict}"})
+                         f"sampled; largest single process {single:.2f} GiB; parallel fits: "
+                         f"REINTEGRATION_N_JOBS={os.environ.get('REINTEGRATION_N_JOBS') or '1 (unset)'}, "
+                         f"REINTEGRATION_BACKEND={os.environ.get('REINTEGRATION_BACKEND') or 'loky (unset)'}"
+                         f"{verdict}"})
     return rows

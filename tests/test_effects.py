@@ -206,9 +206,10 @@ def test_nearest_neighbours_equals_a_brute_force_search(decimals, m, caliper):
     t, c, w = nearest_neighbours(score, d, cell, n_neighbors=m, caliper=caliper)
     assert sorted(zip(t.tolist(), c.tolist(), w.tolist(), strict=True)) == want
     assert (np.diff(t) >= 0).all()  # treated rows ascending
-    # the prebuilt index (as the bootstrap uses it) gives the same
-    t2, c2, w2 = nearest_neighbours(score, d, cell, n_neighbors=m, caliper=caliper, index=CellIndex.build(d, cell))
-    assert np.array_equal(t, t2) and np.array_equal(c, c2) and np.array_equal(w, w2)
+    # a prebuilt index, also one ordered by a score (as the bootstrap uses it), gives the same
+    for index in (CellIndex.build(d, cell), CellIndex.build(d, cell, score)):
+        t2, c2, w2 = nearest_neighbours(score, d, cell, n_neighbors=m, caliper=caliper, index=index)
+        assert np.array_equal(t, t2) and np.array_equal(c, c2) and np.array_equal(w, w2)
 
 
 def test_multiplier_draw_at_zero_is_the_matching_estimate():
