@@ -562,3 +562,118 @@ def test_truth_recovery_own_simulator_many_seeds():
     zs = np.array(zs)
     assert (np.abs(zs) < 1.96).mean() >= 0.85, zs
     assert abs(zs.mean()) < 0.5, zs
+
+
+# --------------------------------------------------------------------------------------------
+# The large-register path: proportional-hazards score test, chunks and batches, shortcuts
+# --------------------------------------------------------------------------------------------
+
+
+def _non_ph_person_months(n: int, seed: int) -> pd.DataFrame:
+    """Person-months with a monthly cloglog hazard log(0.05) + (0.6 - 0.5 log t) x1 + 0.3 x2: the
+    effect of x1 falls with duration (non-proportional), that of x2 is constant; up to 36 months,
+    random censoring."""
+    rng = np.random.default_rng(seed)
+    x1, x2 = rng.random(n) < 0.5, rng.random(n) < 0.4
+    t = np.arange(1, 37)
+    eta = np.log(0.05) + np.outer(x1, 0.6 - 0.5 * np.log(t)) + 0.3 * x2[:, None]
+    event = rng.random((n, len(t))) < -np.expm1(-np.exp(eta))
+    last = np.minimum(np.where(event.any(axis=1), event.argmax(axis=1), len(t) - 1), rng.integers(3, 36, n))
+    rows = np.repeat(np.arange(n), last + 1)
+    time = np.arange(len(rows)) - np.repeat(np.cumsum(last + 1) - (last + 1), last + 1) + 1
+    return pd.DataFrame({"time": time, "event": event[rows, time - 1].astype(np.int8),
+                         "x1": x1[rows].astype(np.int8), "x2": x2[rows].astype(np.int8)})
+
+
+def _wald_interaction(df: pd.DataFrame, term: str, solver: str) -> float:
+    """Wald statistic of term x log(time) (centred as in the package) from refitting the model."""
+    g = np.log(df["time"].to_numpy(float))
+    g = g - np.average(g, weights=df["event"].to_numpy(float))
+    res = sv.DiscreteTimeModel(solver=solver).fit(df.assign(z=df[term] * g), time_col="time", event_col="event",
+                                                  covariates=["x1", "x2", "z"])
+    return float((res.params_["z"] / res.standard_errors_["z"]) ** 2)
+
+
+@pytest.mark.parametrize("solver", ["statsmodels", "newton"])
+def test_discrete_ph_score_test_finds_a_time_varying_effect_only(solver):
+    df = _non_ph_person_months(20_000, seed=5)
+    res = sv.DiscreteTimeModel(solver=solver).fit(df, time_col="time", event_col="event", covariates=["x1", "x2"])
+    ph = res.ph_test().set_index("term")
+    assert (ph["test"] == "interaction with log(duration), score").all()
+    assert ph.loc["x1", "p_value"] < 1e-6 and ph.loc["x1", "fails"]  # beta_1(t) = 0.6 - 0.5 log t
+    assert ph.loc["x2", "p_value"] > 0.05 and not ph.loc["x2", "fails"]  # proportional
+    # the score test needs no refit; the Wald test of the same interaction (refit) agrees
+    wald = _wald_interaction(df, "x1", solver)
+    assert ph.loc["x1", "test_statistic"] == pytest.approx(wald, rel=0.1)
+
+
+def test_ph_score_test_does_not_reject_under_proportional_hazards():
+    """Under proportional hazards the p-values are uniform: over 20 simulated data sets the test
+    rejects at 5% about once (at most 4 with a correct test, chance of more below 2%)."""
+    rejections, pvals = 0, []
+    for seed in range(20):
+        rng = np.random.default_rng(100 + seed)
+        n, t = 3000, np.arange(1, 25)
+        x = rng.random(n) < 0.5
+        eta = np.log(0.06) - 0.3 * np.log(t)[None, :] + 0.4 * x[:, None]
+        event = rng.random((n, len(t))) < -np.expm1(-np.exp(eta))
+        last = np.where(event.any(axis=1), event.argmax(axis=1), len(t) - 1)
+        rows = np.repeat(np.arange(n), last + 1)
+        time = np.arange(len(rows)) - np.repeat(np.cumsum(last + 1) - (last + 1), last + 1) + 1
+        df = pd.DataFrame({"time": time, "event": event[rows, time - 1].astype(np.int8), "x": x[rows].astype(np.int8)})
+        p = sv.DiscreteTimeModel(solver="newton").fit(df, time_col="time", event_col="event",
+                                                      covariates=["x"]).ph_test()["p_value"].iloc[0]
+        pvals.append(p)
+        rejections += p < 0.05
+    assert rejections <= 4, pvals
+    assert 0.3 < np.mean(pvals) < 0.7, pvals
+
+
+def test_chunked_passes_and_batched_collapse_match_one_piece(rossi, monkeypatch):
+    """The fits accumulate over chunks of cells and collapse in batches of intervals; tiny chunks
+    and batches (many interval segments cut by chunk borders, 0/1 terms through bit patterns,
+    continuous ones dense) give the same fit, cells and tests as one piece."""
+    pw = sv.expand_person_periods(rossi, duration_col="week", event_col="arrest")
+    kw = dict(time_col="time", event_col="event", covariates=ROSSI_COVS)
+    one = sv.DiscreteTimeModel(solver="newton").fit(pw, **kw)
+    monkeypatch.setattr(sv, "_CHUNK_CELLS", 64)
+    monkeypatch.setattr(sv, "_COLLAPSE_ROWS", 1024)
+    many = sv.DiscreteTimeModel(solver="newton").fit(pw, **kw)
+    np.testing.assert_allclose(many.params_, one.params_, rtol=1e-10)
+    np.testing.assert_allclose(many.standard_errors_, one.standard_errors_, rtol=1e-10)
+    np.testing.assert_allclose(many.ph_test()["test_statistic"], one.ph_test()["test_statistic"], rtol=1e-8)
+    assert many.concordance_ == pytest.approx(one.concordance_, abs=1e-14)
+    key = list(one.cells_.columns)
+    a = one.cells_.sort_values(key).reset_index(drop=True)
+    b = many.cells_.sort_values(key).reset_index(drop=True)
+    pd.testing.assert_frame_equal(a, b)
+
+
+def test_collapse_index_first_appearance_and_wide_keys():
+    rng = np.random.default_rng(3)
+    cols = [rng.integers(0, 1000, 5000) for _ in range(8)]  # 1000^8 > 2^62: the key is compressed on the way
+    cols.append(rng.random(5000).round(1))
+    inv, first = sv._collapse_index(cols)
+    ref = pd.DataFrame({f"c{i}": c for i, c in enumerate(cols)}).groupby(
+        [f"c{i}" for i in range(len(cols))], sort=False).ngroup().to_numpy()
+    np.testing.assert_array_equal(inv, ref)  # same cells, numbered by first appearance
+    np.testing.assert_array_equal(first, np.flatnonzero(np.r_[True, ref[1:] > np.maximum.accumulate(ref)[:-1]]))
+
+
+def test_reentry_cells_from_durations_equal_expanded_person_months(sims):
+    """The re-entry model builds its cells straight from the durations; expanding to person-months
+    and collapsing gives the same cells and fit."""
+    _seed, data, panel = sims[0]
+    model = sv.ReentryModel(covariates=("sex", "age"), engine="discrete")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", StatisticalWarning)
+        fast = model.fit(panel, data)
+        d = model.design(panel, data)
+    keep = list(fast.params_.index)
+    pp = sv.expand_person_periods(d[["spell_id", "duration", "event"] + keep], duration_col="duration", event_col="event")
+    slow = sv.DiscreteTimeModel(name="reentry").fit(pp, time_col="time", event_col="event", covariates=keep)
+    np.testing.assert_allclose(fast.params_, slow.params_, rtol=1e-10)
+    np.testing.assert_allclose(fast.standard_errors_, slow.standard_errors_, rtol=1e-10)
+    cols = list(slow.cells_.columns)
+    pd.testing.assert_frame_equal(fast.cells_.sort_values(cols).reset_index(drop=True).astype(float),
+                                  slow.cells_.sort_values(cols).reset_index(drop=True).astype(float))
