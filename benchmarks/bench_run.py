@@ -41,6 +41,32 @@ def _command() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "reintegration_effects"]
 
 
+def _against_truth(effects_csv: Path, truth_csv: Path) -> list[dict]:
+    """The run's overall effects (group 'all') beside the simulator's true effects: is the answer
+    at this size still right, not only fast? One row per method: largest error, share of 95%
+    intervals covering the truth."""
+    import pandas as pd
+
+    if not (effects_csv.exists() and truth_csv.exists()):
+        return []
+    est = pd.read_csv(effects_csv)
+    truth = pd.read_csv(truth_csv)[["programme", "group", "outcome", "estimate"]]
+    m = est[est["group"] == "all"].merge(truth, on=["programme", "group", "outcome"], suffixes=("", "_truth"))
+    rows = []
+    for method, g in m.groupby("method", sort=True):
+        if method == "naive" or g.empty:
+            continue
+        share = g[g["outcome"] != "months_bijstand_18m"]
+        err = (share["estimate"] - share["estimate_truth"]).abs()
+        cover = ((g["ci_lower"] <= g["estimate_truth"]) & (g["estimate_truth"] <= g["ci_upper"])).mean()
+        z = ((g["estimate"] - g["estimate_truth"]) / g["std_error"]).abs()
+        rows.append({"case": "run", "variant": f"check: {method} vs simulated truth (group all)",
+                     "note": f"{len(g)} programme x outcome effects; largest error on the share outcomes "
+                             f"{err.max() * 100:.2f} points; 95% intervals covering the truth {cover:.0%}; "
+                             f"largest |z| {z.max():.2f}"})
+    return rows
+
+
 def run(persons: int) -> list[dict]:
     folder = simulated_input(persons)
     DATA.mkdir(parents=True, exist_ok=True)
@@ -59,6 +85,7 @@ def run(persons: int) -> list[dict]:
         proc.returncode = os.waitstatus_to_exitcode(status)  # reaped here, not by Popen
         wall = time.perf_counter() - t0
         tree_peak = sampler.stop() / 2**30
+        truth_rows = _against_truth(out / "tables" / "effects.csv", folder.parent / "input_truth" / "true_effects.csv")
     finally:
         shutil.rmtree(out, ignore_errors=True)
     if status != 0:
@@ -75,6 +102,7 @@ def run(persons: int) -> list[dict]:
             if steps[-1][0] == "monthly status panel" and (pm := PANEL_ROWS.match(m.group(1))):
                 person_months = int(pm.group(1).replace(",", ""))
     rows = [{"case": "run", "variant": f"step: {name}", "rows": person_months, "seconds": secs} for name, secs in steps]
+    rows += [{**r, "rows": person_months} for r in truth_rows]
     rest = wall - sum(s or 0 for _, s in steps)
     rows.append({"case": "run", "variant": "step: other (start-up, imports, manifest)", "rows": person_months,
                  "seconds": round(rest, 1)})
