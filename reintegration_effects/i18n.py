@@ -229,7 +229,8 @@ NL: dict[str, str] = {
     "survival.model.exit_to_work": "Uitstroom naar werk",
     "survival.model.reentry": "Herinstroom",
     "survival.model.exit_elsewhere": "Uitstroom naar elders",
-    "survival.ph_caption": "Toets van evenredige hazards (Schoenfeld-residuen): termen met een afwijking",
+    "survival.ph_caption": "Toets van evenredige hazards (Schoenfeld-residuen; bij grote registers een scoretoets "
+                           "van de interactie van elke term met log-duur; ph_tests.csv zegt welke): termen met een afwijking",
     "survival.ph_none": "Bij geen enkele term is er bewijs tegen de aanname van evenredige hazards (p ≥ 0,05). De concordantie (C) is {concordance}.",
     "survival.ph_note": "Bij deze termen verandert de hazard ratio met de duur; lees de hazard ratio dan als een gemiddelde over de duur. Concordantie (C): {concordance}.",
     "survival.term": "Term",
@@ -622,7 +623,8 @@ EN: dict[str, str] = {
     "survival.model.exit_to_work": "Leaving for work",
     "survival.model.reentry": "Re-entry",
     "survival.model.exit_elsewhere": "Leaving for elsewhere",
-    "survival.ph_caption": "Test of proportional hazards (Schoenfeld residuals): terms that deviate",
+    "survival.ph_caption": "Test of proportional hazards (Schoenfeld residuals; on large registers a score test of "
+                           "each term's interaction with log duration; ph_tests.csv says which): terms that deviate",
     "survival.ph_none": "For no term is there evidence against the proportional-hazards assumption (p ≥ 0.05). The concordance (C) is {concordance}.",
     "survival.ph_note": "For these terms the hazard ratio changes with duration; read their hazard ratio as an average over duration. Concordance (C): {concordance}.",
     "survival.term": "Term",
