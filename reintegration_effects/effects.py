@@ -445,13 +445,6 @@ def propensity_logit(x: np.ndarray, d: np.ndarray, w: np.ndarray | None = None) 
     return fit_propensity(x, d, w).linear_predictor()
 
 
-def cell_codes(cell: np.ndarray) -> np.ndarray:
-    """Dense codes 0..k-1 of the exact-matching cells, in the smallest integer type (int16 codes
-    sort by radix, in linear time)."""
-    _, codes = np.unique(np.asarray(cell), return_inverse=True)
-    return codes.astype(np.int16 if codes.max(initial=0) < 2**15 else np.int32)
-
-
 @dataclass
 class CellIndex:
     """Where each exact-matching cell's controls and treated rows are: the part of
@@ -460,7 +453,6 @@ class CellIndex:
     row order, or by ``score`` then row, see :meth:`build`); ``blocks`` one (cell code, start,
     end, treated rows) per cell with treated rows."""
 
-    n: int
     controls: np.ndarray
     blocks: list[tuple[int, int, int, np.ndarray]]
 
@@ -484,7 +476,7 @@ class CellIndex:
         lo, hi = np.searchsorted(cc, cells, "left"), np.searchsorted(cc, cells, "right")
         blocks = [(int(c), int(lo[k]), int(hi[k]), np.sort(treated[t_bounds[k]:t_bounds[k + 1]]))
                   for k, c in enumerate(cells)]
-        return cls(n=len(d), controls=controls, blocks=blocks)
+        return cls(controls=controls, blocks=blocks)
 
 
 def nearest_neighbours(score: np.ndarray, d: np.ndarray, cell: np.ndarray, *, n_neighbors: int,
@@ -829,10 +821,10 @@ def _thin_training_rows(train: np.ndarray, controls: np.ndarray, w: np.ndarray, 
     held-out fold.
     """
     tr_w = w[train]
-    if max_rows is None or len(train) <= max_rows:
-        return train, tr_w
     is_c = controls[train]
     f_pool, f_part = budget_shares(int((~is_c).sum()), int(is_c.sum()), max_rows)
+    if f_pool == 1 and f_part == 1:  # within the budget: no draws, the fold as it is
+        return train, tr_w
     share = np.where(is_c, f_pool, f_part)
     keep = rng.random(len(train)) < share
     return train[keep], (tr_w / share)[keep]
@@ -891,9 +883,10 @@ class DynamicDML:
         mu = {y: np.zeros(len(f)) for y in self.outcomes}
         folds = GroupKFold(n_splits=self.n_folds, shuffle=True, random_state=int(seed))
         rng = np.random.default_rng(seed)
-        splits = [(*_thin_training_rows(train, controls, w, self.max_train_rows, rng), test)
-                  for train, test in folds.split(x, t, groups=f["pcode"].to_numpy())]
-        splits = [(train, test, w_train) for train, w_train, test in splits]
+        splits = []  # (training rows, test rows, training weights) per fold
+        for train, test in folds.split(x, t, groups=f["pcode"].to_numpy()):
+            train, w_train = _thin_training_rows(train, controls, w, self.max_train_rows, rng)
+            splits.append((train, test, w_train))
         ys = {y: f[y].to_numpy(dtype=float) for y in self.outcomes}
         # the folds through parallel.map_tasks (one BLAS/OpenMP thread per fit: threads in gradient
         # boosting oversubscribe a busy 2-core machine, measured 6-10x slower; deterministic either way)
