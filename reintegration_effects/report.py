@@ -148,7 +148,10 @@ MAIN_OUTCOME = "off_bijstand_6_18m"
 MAIN_METHOD = "dml"
 
 _TEMPLATES = Path(__file__).with_name("templates")
+#: The chapter notebooks: analyses/ of the source tree (editable install) or, in a built wheel,
+#: the copy setup.py ships as package data.
 _ANALYSES = Path(__file__).resolve().parent.parent / "analyses"
+_PACKAGED_NOTEBOOKS = Path(__file__).resolve().parent / "notebooks"
 
 
 # --------------------------------------------------------------------------------------------
@@ -2183,13 +2186,14 @@ def _package_version() -> str:
 
 
 def _notebook_dir() -> Path:
-    """analyses/ of the source tree (the package is installed editable, as the Makefile does)."""
-    missing = [stem for stem in NOTEBOOKS if not (_ANALYSES / f"{stem}.py").is_file()]
-    if missing:
-        raise FileNotFoundError(
-            f"the report's notebooks {', '.join(m + '.py' for m in missing)} are not in {_ANALYSES}. "
-            "Fix: install the package from its source tree (pip install -e .), which keeps analyses/ beside it")
-    return _ANALYSES
+    """The folder holding the chapter notebooks: the source tree's analyses/, else the wheel's copy."""
+    for folder in (_ANALYSES, _PACKAGED_NOTEBOOKS):
+        if all((folder / f"{stem}.py").is_file() for stem in NOTEBOOKS):
+            return folder
+    raise FileNotFoundError(
+        f"the report's notebooks ({', '.join(s + '.py' for s in NOTEBOOKS)}) are neither in {_ANALYSES} nor in "
+        f"{_PACKAGED_NOTEBOOKS}. Fix: reinstall the package (pip install reintegration_effects, or pip install . "
+        "from its source tree), which ships them")
 
 
 def _load_notebook(stem: str, parameters: dict):
