@@ -42,8 +42,9 @@ validate: $(VENV)/.installed ## slow validation against simulated truth (many se
 bench: $(VENV)/.installed ## benchmarks (wall time, peak memory) -> benchmarks/results/
 	$(BIN)/python -m benchmarks.run $(if $(PERSONS),--persons $(PERSONS),)
 
-lint: $(VENV)/.installed ## ruff
-	$(BIN)/ruff check reintegration_effects tests benchmarks
+lint: $(VENV)/.installed ## ruff, and the import layers of pyproject.toml (import-linter)
+	$(BIN)/ruff check reintegration_effects tests benchmarks setup.py
+	$(BIN)/lint-imports
 
 clean: ## remove generated output and the virtual environment
 	rm -rf $(VENV) reports/default data/simulated .pytest_cache .hypothesis

@@ -50,7 +50,7 @@ from .dataset import InputData
 from .errors import StatisticalWarning
 from .flows import GROUPS, build_cohorts, default_cohorts, follow_up_statuses, parse_cohort
 from .panel import Panel, build_panel, covered_months, month_number
-from .typology import HOURS_BANDS, PROFILE_EXTRA, _profile, first_jobs
+from .typology import HOURS_BANDS, PROFILE_EXTRA, first_jobs, profile_shares
 
 __all__ = [
     "CAREER_STATES",
@@ -546,7 +546,7 @@ class CareerClusterResult:
         dims = {d: CAREER_PROFILE[d] for d in dims if CAREER_PROFILE[d][0] in self.sequences}
         frame = self.sequences.assign(
             cluster=pd.Categorical(self.labels.to_numpy(), categories=range(1, self.n_clusters + 1)))
-        out = _profile(frame, ["cluster"], dims)
+        out = profile_shares(frame, ["cluster"], dims)
         out["cluster"] = out["cluster"].astype(np.int64)
         return out
 

@@ -51,7 +51,7 @@ from .contract import (
     age_band,
 )
 from .dataset import InputData
-from .panel import Panel, _person_codes, month_number
+from .panel import Panel, month_number, person_codes
 
 #: Outcomes estimated for every programme (contract outcomes + months on bijstand).
 ALL_OUTCOMES = (*OUTCOMES, "months_bijstand_18m")
@@ -158,7 +158,7 @@ def build_risk_sets(
     # programme starts -> (person, month index, spell)
     prog = data.programmes
     log = []
-    pcode = _person_codes(prog["person_id"], panel.persons)
+    pcode = person_codes(prog["person_id"], panel.persons)
     t0 = month_number(prog["start"]) - panel.grid.first_window_month if len(prog) else np.zeros(0, int)
     inside = (t0 >= 0) & (t0 < t_win)
     log.append(("programme starts in the input", len(prog)))

@@ -321,7 +321,7 @@ class CohortSet:
         raise KeyError(f"no cohort '{name}'; cohorts: {[c.name for c in self.cohorts]}")
 
 
-def _resolve_groups(groups) -> tuple[str, ...]:
+def resolve_groups(groups) -> tuple[str, ...]:
     if groups is None:
         return tuple(GROUPS)
     dims = []
@@ -352,7 +352,7 @@ def build_cohorts(data: InputData, panel: Panel | None = None, *, cohorts: Itera
     resolved, horizons = _resolve(data, cohorts, horizons)
     if groups is None and data.study is not None and data.study.groups:
         groups = data.study.groups
-    dims = _resolve_groups(groups)
+    dims = resolve_groups(groups)
     spells = panel.spells
     frames = []
     for c in resolved:
@@ -536,7 +536,7 @@ def flows_by_group(cs: CohortSet, groups: Iterable[str] | None = None) -> pd.Dat
     ``duration=<1y``; every value of the dimension), ``status`` (every status), ``persons``.
     Within a cohort, horizon and dimension the persons add up to the cohort size.
     """
-    dims = _resolve_groups(groups) if groups is not None else cs.groups
+    dims = resolve_groups(groups) if groups is not None else cs.groups
     return _flow_counts(cs, dims)
 
 
@@ -605,7 +605,7 @@ def transitions(cs: CohortSet, *, by_group: bool = False, groups: Iterable[str] 
     m = cs.members
     m = m.loc[m["cohort"].isin([c.name for c in cs.cohorts if c.horizons])]
     scols = [status_column(h) for h in cs.horizons]
-    dims = (_resolve_groups(groups) if groups is not None else cs.groups) if by_group else (None,)
+    dims = (resolve_groups(groups) if groups is not None else cs.groups) if by_group else (None,)
     pieces = []
     for d in dims:
         keys = ["cohort"] + scols

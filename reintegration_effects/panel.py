@@ -153,7 +153,7 @@ class Panel:
         )
 
 
-def _person_codes(person_ids: pd.Series, persons: pd.DataFrame) -> np.ndarray:
+def person_codes(person_ids: pd.Series, persons: pd.DataFrame) -> np.ndarray:
     codes = pd.Categorical(person_ids.astype(str), categories=persons["person_id"].astype(str)).codes
     if (codes < 0).any():  # validation guarantees linkage; this guards direct callers
         bad = person_ids[codes < 0].astype(str).unique()[:5]
@@ -260,7 +260,7 @@ def build_panel(data: InputData, *, history_months: int = HISTORY_MONTHS) -> Pan
         if len(frame) == 0:
             e = np.zeros(0, dtype=np.int64)
             return e, e, e
-        p = _person_codes(frame["person_id"], persons)
+        p = person_codes(frame["person_id"], persons)
         f, last = covered_months(frame["start"], frame["end"])
         return p, f, last
 

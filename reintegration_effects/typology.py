@@ -50,10 +50,10 @@ from .errors import StatisticalWarning
 from .flows import (
     GROUPS,
     CohortSet,
-    _resolve_groups,
     follow_up_statuses,
     group_labels,
     panel_status_matrix,
+    resolve_groups,
     status_column,
 )
 from .panel import Panel
@@ -207,11 +207,11 @@ def typology_counts(typ: pd.DataFrame) -> pd.DataFrame:
 
 
 def _profile_dims(groups) -> dict[str, tuple[str, tuple[str, ...]]]:
-    dims = _resolve_groups(groups) if groups is not None else tuple(GROUPS)
+    dims = resolve_groups(groups) if groups is not None else tuple(GROUPS)
     return {**{d: GROUPS[d] for d in dims}, **PROFILE_EXTRA}
 
 
-def _profile(frame: pd.DataFrame, keys: Sequence[str], dims: dict) -> pd.DataFrame:
+def profile_shares(frame: pd.DataFrame, keys: Sequence[str], dims: dict) -> pd.DataFrame:
     """Counts of each characteristic value within every combination of ``keys`` (categoricals)."""
     pieces = []
     base = frame[list(keys)].copy()
@@ -239,7 +239,7 @@ def typology_profile(typ: pd.DataFrame, groups: Iterable[str] | None = None) -> 
     the type with that characteristic), ``persons_total`` (in the type). Within a cohort, type and
     dimension the persons add up to ``persons_total``.
     """
-    return _profile(typ, ["cohort", "type"], _profile_dims(groups))
+    return profile_shares(typ, ["cohort", "type"], _profile_dims(groups))
 
 
 def reentry_rates(cs: CohortSet, panel: Panel, *, by_destination: bool = True, alpha: float = 0.05) -> pd.DataFrame:
