@@ -4,8 +4,9 @@ Builds on the dynamic design of :mod:`reintegration_effects.effects` (Sianesi 20
 programme *now* versus *not now*, in monthly risk sets) and adds the heterogeneity part of the
 programme-effects analysis: a best-linear-projection summary of how effects vary over the target
 groups, a calibration check of the individual effect predictions, bounds for hidden confounding,
-and a shallow policy tree. ``plain_language`` turns the GATE rows of ``effects.csv`` into
-sentences ("for group G, programme P raises sustainable outflow by X points (CI)").
+and a shallow policy tree. Numbers only: the sentences about them (the plain-language summary of
+the group effects, the reading of the sensitivity bounds) are made in the report layer,
+:mod:`reintegration_effects.plain_language`.
 
 **One first stage for everything.** :class:`HeterogeneityAnalysis` fits econml's
 ``LinearDRLearner`` once, with every programme as one value of a multi-valued treatment and
@@ -103,7 +104,7 @@ CALIBRATION_COLUMNS = ("programme", "outcome", "target", "group", "predicted", "
                        "p_value", "ci_lower", "ci_upper", "persons")
 SENSITIVITY_COLUMNS = ("programme", "outcome", "target", "estimate", "std_error", "p_value", "ci_lower", "ci_upper",
                        "c_y", "c_t", "bound_lower", "bound_upper", "sensitivity_ci_lower", "sensitivity_ci_upper",
-                       "robustness_value", "robustness_value_estimate", "persons", "interpretation")
+                       "robustness_value", "robustness_value_estimate", "persons")
 POLICY_COLUMNS = ("outcome", "leaf", "group", "programme", "persons", "estimate", "std_error", "ci_lower",
                   "ci_upper", "effect", "effect_ci_lower", "effect_ci_upper")
 #: The reference category of every group dimension (the first contract value).
@@ -294,7 +295,6 @@ class HeterogeneityAnalysis:
     max_depth, min_leaf_share, policy_min_propensity, honest : the policy tree (depth; smallest leaf
         as a share of the rows the tree is grown on; common-support floor; honest split).
     min_participants : programmes with fewer participants are left out (listed in ``log``).
-    lang : "en" or "nl", for the interpretation sentences of the sensitivity table.
     propensity_model, outcome_model : sklearn estimators replacing the default gradient boosting.
     random_state : seed for every stochastic step (resolved in ``fit``).
     """
@@ -303,7 +303,7 @@ class HeterogeneityAnalysis:
                  target: str = "treated", trim: float = 0.95, min_propensity: float = 1e-3, n_groups: int = 4,
                  c_y: float = 0.05, c_t: float = 0.05, rho: float = 1.0, alpha: float = 0.05, max_depth: int = 2,
                  min_leaf_share: float = 0.1, policy_min_propensity: float = 2e-3, honest: bool = True,
-                 min_participants: int = 30, lang: str = "en", propensity_model=None, outcome_model=None,
+                 min_participants: int = 30, propensity_model=None, outcome_model=None,
                  max_rows: int | None = HETEROGENEITY_MAX_ROWS, random_state: int | None = None):
         self.outcome = outcome
         self.max_rows = max_rows
@@ -322,7 +322,6 @@ class HeterogeneityAnalysis:
         self.policy_min_propensity = policy_min_propensity
         self.honest = honest
         self.min_participants = min_participants
-        self.lang = lang
         self.propensity_model = propensity_model
         self.outcome_model = outcome_model
         self.random_state = random_state
@@ -335,8 +334,6 @@ class HeterogeneityAnalysis:
                              f"{[c for c in ALL_OUTCOMES if c in f.columns]}. Fix: pass outcome= one of them")
         if self.target not in TARGETS:
             raise ValueError(f"target must be one of {list(TARGETS)}; found {self.target!r}")
-        if self.lang not in ("nl", "en"):
-            raise ValueError(f"lang must be 'nl' or 'en'; found {self.lang!r}")
         if not 0 < self.control_fraction <= 1:
             raise ValueError(f"control_fraction must be in (0, 1]; found {self.control_fraction}")
         missing = [c for c in ("pcode", "treatment", "weight", *GROUP_COLUMNS.values()) if c not in f.columns]
@@ -525,8 +522,7 @@ class HeterogeneityAnalysis:
         row.pop("z")
         if sigma < 0 or nu < 0:  # econml refuses these; the bound is then undefined
             row.update(bound_lower=np.nan, bound_upper=np.nan, sensitivity_ci_lower=np.nan,
-                       sensitivity_ci_upper=np.nan, robustness_value=np.nan, robustness_value_estimate=np.nan,
-                       interpretation=_interpretation(np.nan, row, self.lang, self.alpha))
+                       sensitivity_ci_upper=np.nan, robustness_value=np.nan, robustness_value_estimate=np.nan)
             return row
         args = dict(theta=theta, sigma=sigma, nu=nu, cov=cov, alpha=self.alpha)
         row["bound_lower"], row["bound_upper"] = (float(v) for v in sensitivity_interval(
@@ -535,7 +531,6 @@ class HeterogeneityAnalysis:
             **args, c_y=self.c_y, c_t=self.c_t, rho=self.rho, interval_type="ci"))
         row["robustness_value"] = float(RV(**args, null_hypothesis=0, interval_type="ci"))
         row["robustness_value_estimate"] = float(RV(**args, null_hypothesis=0, interval_type="theta"))
-        row["interpretation"] = _interpretation(row["robustness_value"], row, self.lang, self.alpha)
         return row
 
     def _policy(self, fs, labels, t, y, gamma, e_raw, w, codes, n_cl, seed_split, seed_tree, log) -> pd.DataFrame:
@@ -627,50 +622,6 @@ def _leaf_descriptions(tree, names: list[str], frame: pd.DataFrame) -> dict[int,
     return out
 
 
-def _fmt(x: float, lang: str, decimals: int = 1) -> str:
-    s = f"{abs(x):.{decimals}f}"
-    if lang == "nl":
-        s = s.replace(".", ",")
-    return ("−" if x < 0 and float(s.replace(",", ".")) != 0 else "") + s
-
-
-def _pct(share: float, lang: str) -> str:
-    """0.0172 -> '1.7%'; small shares keep two decimals ('0.03%'), tiny ones read 'less than 0.01%'."""
-    pct = 100 * share
-    if pct < 0.01:
-        return "minder dan 0,01%" if lang == "nl" else "less than 0.01%"
-    return f"{_fmt(pct, lang, 1 if pct >= 1 else 2)}%"
-
-
-def _interpretation(rv: float, row: dict, lang: str, alpha: float = 0.05) -> str:
-    """One plain sentence about the robustness value, and one about the interval at c_y, c_t."""
-    level = _fmt(100 * (1 - alpha), lang, 0)
-    if not np.isfinite(rv):
-        return ("De gevoeligheidsgrenzen zijn niet te berekenen (negatieve variantieschatting)." if lang == "nl"
-                else "The sensitivity bounds cannot be computed (a negative variance estimate).")
-    lo, hi = row.get("sensitivity_ci_lower", np.nan), row.get("sensitivity_ci_upper", np.nan)
-    cy = _fmt(100 * row["c_y"], lang, 0)
-    if lang == "nl":
-        if rv <= 0:
-            head = ("Het effect is ook zonder verborgen verstorende factor niet significant: het "
-                    f"{level}%-betrouwbaarheidsinterval bevat nul al.")
-        else:
-            head = (f"Een niet-waargenomen verstorende factor zou {_pct(rv, lang)} van de resterende variatie "
-                    "van zowel de deelname als de uitkomst moeten verklaren om dit effect niet-significant te maken.")
-        tail = (f" Verklaart zo'n factor {cy}% van beide, dan ligt het effect tussen {_fmt(100 * lo, lang)} en "
-                f"{_fmt(100 * hi, lang)} procentpunt ({level}%).")
-    else:
-        if rv <= 0:
-            head = (f"The effect is not significant even without hidden confounding: its {level}% confidence interval "
-                    "already contains zero.")
-        else:
-            head = (f"An unobserved confounder would need to explain {_pct(rv, lang)} of the residual variation "
-                    "of both take-up and outcome to make the effect insignificant.")
-        tail = (f" If such a confounder explained {cy}% of both, the effect would lie between {_fmt(100 * lo, lang)} "
-                f"and {_fmt(100 * hi, lang)} percentage points ({level}%).")
-    return head + tail
-
-
 # ------------------------------------------------------------------------------------------------
 # results
 # ------------------------------------------------------------------------------------------------
@@ -700,7 +651,8 @@ class HeterogeneityResults:
     sensitivity_ci_lower, sensitivity_ci_upper (that range widened by sampling error),
     robustness_value (confounding strength in both, 0-1, at which the CI reaches zero; 0 if it
     already contains zero), robustness_value_estimate (same for the point estimate),
-    persons (participants), interpretation (one plain sentence, in ``lang``).
+    persons (participants). The run adds ``interpretation`` (one plain sentence) with
+    :func:`reintegration_effects.plain_language.add_sensitivity_sentences`.
 
     ``policy``: outcome, leaf ('1'.., and 'all' for the whole policy), group (the leaf's target
     groups in contract labels, '|' = or, '; ' = and), programme (recommended: a programme label or
@@ -751,123 +703,18 @@ class HeterogeneityResults:
     def _repr_html_(self) -> str:
         fmt = lambda v: f"{v:.3f}"  # noqa: E731
         return ("<h4>Best linear projection</h4>" + self.blp.to_html(index=False, float_format=fmt)
-                + "<h4>Sensitivity</h4>" + self.sensitivity.drop(columns="interpretation").to_html(
+                + "<h4>Sensitivity</h4>" + self.sensitivity.to_html(
                     index=False, float_format=fmt)
                 + "<h4>Policy tree</h4>" + self.policy.to_html(index=False, float_format=fmt))
 
 
-# ------------------------------------------------------------------------------------------------
-# plain language
-# ------------------------------------------------------------------------------------------------
+def __getattr__(name: str):
+    """``heterogeneity.plain_language`` (and its phrase tables) moved to the report layer."""
+    if name in ("plain_language", "GROUP_PHRASES", "PROGRAMME_NAMES", "OUTCOME_PHRASES", "PLAIN_LANGUAGE_COLUMNS"):
+        import importlib
+        import warnings
 
-GROUP_PHRASES = {
-    "nl": {
-        "all": "alle deelnemers", "sex=M": "mannen", "sex=F": "vrouwen",
-        "age=18-26": "jongeren van 18 tot en met 26 jaar", "age=27-49": "mensen van 27 tot en met 49 jaar",
-        "age=50+": "50-plussers", "migration=dutch": "mensen met een Nederlandse herkomst",
-        "migration=western": "mensen met een westerse migratieachtergrond",
-        "migration=non_western": "mensen met een niet-westerse migratieachtergrond",
-        "migration=unknown": "mensen van wie de herkomst onbekend is", "household=single": "alleenstaanden",
-        "household=single_parent": "alleenstaande ouders",
-        "household=couple_no_children": "mensen in een paar zonder kinderen",
-        "household=couple_with_children": "mensen in een paar met kinderen",
-        "household=child_at_home": "thuiswonende kinderen", "household=other": "mensen in een ander huishouden",
-        "household=unknown": "mensen van wie het huishouden onbekend is", "education=low": "laagopgeleiden",
-        "education=medium": "middelbaar opgeleiden", "education=high": "hoogopgeleiden",
-        "education=unknown": "mensen van wie de opleiding onbekend is",
-    },
-    "en": {
-        "all": "all participants", "sex=M": "men", "sex=F": "women", "age=18-26": "people aged 18 to 26",
-        "age=27-49": "people aged 27 to 49", "age=50+": "people aged 50 and over",
-        "migration=dutch": "people of Dutch origin", "migration=western": "people with a western migration background",
-        "migration=non_western": "people with a non-western migration background",
-        "migration=unknown": "people whose origin is unknown", "household=single": "single people",
-        "household=single_parent": "single parents", "household=couple_no_children": "people in a couple without children",
-        "household=couple_with_children": "people in a couple with children",
-        "household=child_at_home": "adult children living with their parents",
-        "household=other": "people in another type of household",
-        "household=unknown": "people whose household position is unknown",
-        "education=low": "people with a low education", "education=medium": "people with a medium education",
-        "education=high": "people with a high education", "education=unknown": "people whose education is unknown",
-    },
-}
-PROGRAMME_NAMES = {
-    "nl": {"job_coaching": "jobcoaching", "training": "scholing", "work_experience": "een werkervaringsplaats",
-           "participation": "een participatietraject"},
-    "en": {"job_coaching": "job coaching", "training": "training", "work_experience": "a work-experience placement",
-           "participation": "a participation programme"},
-}
-#: outcome -> (phrase, unit, scale to the unit) per language.
-OUTCOME_PHRASES = {
-    "nl": {"off_bijstand_6_18m": ("de duurzame uitstroom", "procentpunt", 100.0),
-           "off_bijstand_12m": ("de kans om na 12 maanden uit de bijstand te zijn", "procentpunt", 100.0),
-           "employed_12m": ("de kans om na 12 maanden te werken", "procentpunt", 100.0),
-           "months_bijstand_18m": ("het aantal maanden bijstand in de 18 maanden na de start", "maanden", 1.0)},
-    "en": {"off_bijstand_6_18m": ("sustainable outflow", "percentage points", 100.0),
-           "off_bijstand_12m": ("the chance of being off bijstand 12 months later", "percentage points", 100.0),
-           "employed_12m": ("the chance of being in work 12 months later", "percentage points", 100.0),
-           "months_bijstand_18m": ("the number of months on bijstand in the 18 months after the start", "months",
-                                   1.0)},
-}
-PLAIN_LANGUAGE_COLUMNS = ("programme", "group", "outcome", "method", "estimate", "ci_lower", "ci_upper",
-                          "significant", "sentence")
-
-
-def plain_language(effects: pd.DataFrame, lang: str = "nl", outcome: str = "off_bijstand_6_18m", method: str = "dml",
-                   *, programme_names: dict[str, str] | None = None, min_persons: int = 10) -> pd.DataFrame:
-    """One sentence per programme x group from an effects table (contract layout, e.g. effects.csv).
-
-    "Voor vrouwen verhoogt jobcoaching de duurzame uitstroom met 4,2 procentpunt (95%-BI 1,0 tot 7,4)."
-    / "For women, job coaching raises sustainable outflow by 4.2 percentage points (95% CI 1.0 to
-    7.4)." A negative effect "lowers" by the absolute value, and the interval is then that of the
-    decrease; an interval containing zero adds "niet significant" / "not significant". Dutch uses
-    a decimal comma. Rows without an estimate or interval (suppressed), marked ``suppressed``, or
-    with fewer than ``min_persons`` participants or controls (``n_treated``/``n_control``, where
-    present) are skipped: pass the protected table. ``programme_names`` overrides the built-in
-    names (unknown labels are shown with spaces for underscores). The effects are those of
-    ``effects.csv``: effects on the participants in the group (ATT).
-
-    Columns: programme, group, outcome, method, estimate, ci_lower, ci_upper, significant, sentence.
-    """
-    if lang not in GROUP_PHRASES:
-        raise ValueError(f"lang must be one of {list(GROUP_PHRASES)}; found {lang!r}")
-    missing = [c for c in ("programme", "group", "outcome", "method", "estimate", "ci_lower", "ci_upper")
-               if c not in effects.columns]
-    if missing:
-        raise ValueError(f"effects table lacks columns {missing}; expected the contract's effects layout")
-    if outcome not in OUTCOME_PHRASES[lang]:
-        raise ValueError(f"outcome must be one of {list(OUTCOME_PHRASES[lang])}; found {outcome!r}")
-    d = effects[(effects["outcome"] == outcome) & (effects["method"] == method)].copy()
-    num = {c: pd.to_numeric(d[c], errors="coerce").astype(float) for c in ("estimate", "ci_lower", "ci_upper")}
-    ok = num["estimate"].notna() & num["ci_lower"].notna() & num["ci_upper"].notna()
-    if "suppressed" in d:
-        ok &= ~d["suppressed"].fillna(True).astype(bool)
-    for c in ("n_treated", "n_control"):
-        if c in d:
-            ok &= pd.to_numeric(d[c], errors="coerce").fillna(0) >= min_persons
-    names = {**PROGRAMME_NAMES[lang], **(programme_names or {})}
-    phrase, unit, scale = OUTCOME_PHRASES[lang][outcome]
-    rows = []
-    for i in d.index[ok.to_numpy()]:
-        prog, group = str(d.at[i, "programme"]), str(d.at[i, "group"])
-        est, lo, hi = (float(num[c][i]) for c in ("estimate", "ci_lower", "ci_upper"))
-        who = GROUP_PHRASES[lang].get(group, f"{'groep' if lang == 'nl' else 'group'} {group}")
-        pname = names.get(prog, prog.replace("_", " "))
-        v = est * scale
-        sig = bool(lo > 0 or hi < 0)
-        if v < 0:
-            verb = "verlaagt" if lang == "nl" else "lowers"
-            ci = (-hi * scale, -lo * scale)
-        else:
-            verb = "verhoogt" if lang == "nl" else "raises"
-            ci = (lo * scale, hi * scale)
-        note = "" if sig else ("; niet significant" if lang == "nl" else "; not significant")
-        if lang == "nl":
-            text = (f"Voor {who} {verb} {pname} {phrase} met {_fmt(abs(v), lang)} {unit} "
-                    f"(95%-BI {_fmt(ci[0], lang)} tot {_fmt(ci[1], lang)}{note}).")
-        else:
-            text = (f"For {who}, {pname} {verb} {phrase} by {_fmt(abs(v), lang)} {unit} "
-                    f"(95% CI {_fmt(ci[0], lang)} to {_fmt(ci[1], lang)}{note}).")
-        rows.append(dict(programme=prog, group=group, outcome=outcome, method=method, estimate=est, ci_lower=lo,
-                         ci_upper=hi, significant=sig, sentence=text[0].upper() + text[1:]))
-    return pd.DataFrame(rows, columns=list(PLAIN_LANGUAGE_COLUMNS))
+        warnings.warn(f"reintegration_effects.heterogeneity.{name} moved to reintegration_effects.plain_language",
+                      DeprecationWarning, stacklevel=2)
+        return getattr(importlib.import_module("reintegration_effects.plain_language"), name)
+    raise AttributeError(f"module 'reintegration_effects.heterogeneity' has no attribute '{name}'")

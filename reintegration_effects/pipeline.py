@@ -102,16 +102,19 @@ def step_monitor(ctx: RunContext) -> str:
 def step_effects(ctx: RunContext) -> str:
     """Programme effects: naive, matching and double ML on the dynamic risk sets."""
     from .effects import build_risk_sets, estimate_effects
-    from .heterogeneity import HeterogeneityAnalysis, plain_language
+    from .heterogeneity import HeterogeneityAnalysis
     from .outputs import protect_table
+    from .plain_language import add_sensitivity_sentences, plain_language
 
     risk = build_risk_sets(ctx.panel, ctx.data, max_rows=ctx.max_risk_set_rows, random_state=ctx.seed)
     if not risk.programmes:
         return "no programme starts with a full follow-up: no effects estimated"
     tables = estimate_effects(risk, random_state=ctx.seed, parallel=ctx.parallel)
     tables.pop("results")
-    het = HeterogeneityAnalysis(random_state=ctx.seed, lang=ctx.lang).fit(risk)
+    het = HeterogeneityAnalysis(random_state=ctx.seed).fit(risk)
     tables.update(het.to_frames())
+    tables["effects_sensitivity"] = add_sensitivity_sentences(tables["effects_sensitivity"], lang=ctx.lang,
+                                                              alpha=het.model.alpha)
     _write(ctx, tables)
     protected, _ = protect_table("effects", tables["effects"])  # sentences only from published cells
     _write(ctx, {"effects_plain_language": plain_language(protected, lang=ctx.lang)})

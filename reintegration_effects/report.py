@@ -1072,12 +1072,12 @@ class Report:
     @_part
     def findings(self, limit: int = 8) -> Block:
         """The programme table in plain sentences: every programme for everyone, then the groups
-        whose interval excludes zero (sentences of :func:`heterogeneity.plain_language`, made here
+        whose interval excludes zero (sentences of :func:`plain_language.plain_language`, made here
         from the protected effects table in the report's language)."""
         eff = self.table("effects", ["programme", "group", "outcome", "method", "estimate", "ci_lower", "ci_upper"])
         if eff is None:
             return Block()
-        from .heterogeneity import plain_language
+        from .plain_language import plain_language
 
         d = eff[(eff.outcome == MAIN_OUTCOME) & (eff.method == MAIN_METHOD)]
         if d.empty:

@@ -19,9 +19,9 @@ from reintegration_effects.heterogeneity import (
     _projection,
     _ratio,
     _sensitivity_ate,
-    plain_language,
 )
 from reintegration_effects.panel import build_panel
+from reintegration_effects.plain_language import add_sensitivity_sentences, plain_language
 
 #: The simulated age gradient of job coaching is largest on this outcome (truth: 8.9 points for
 #: 18-26, 0 for 50+, seed 11); on off_bijstand_6_18m it is 3 points, which 4,000 simulated persons
@@ -94,8 +94,9 @@ def test_sensitivity_is_most_robust_for_the_most_significant_programme(fitted):
     assert ((s.sensitivity_ci_lower <= s.ci_lower) & (s.ci_upper <= s.sensitivity_ci_upper)).all()
     rv = 100 * s.loc[strongest, "robustness_value"]
     pct = f"{rv:.1f}%" if rv >= 1 else f"{rv:.2f}%"
-    assert pct in s.loc[strongest, "interpretation"]
-    assert "not significant" in others.interpretation.iloc[0] or others.robustness_value.iloc[0] > 0
+    sentences = add_sensitivity_sentences(fitted.sensitivity, lang="en").set_index("programme")["interpretation"]
+    assert pct in sentences[strongest]
+    assert "not significant" in sentences[others.index[0]] or others.robustness_value.iloc[0] > 0
 
 
 def test_calibration_is_aggregated_and_ordered(fitted):
