@@ -250,7 +250,7 @@ def draw_choice(u: np.ndarray, probs) -> np.ndarray:
     return np.searchsorted(cum, u, side="right").astype(np.int8)
 
 
-def _geometric(u: np.ndarray, mean: float) -> np.ndarray:
+def draw_geometric(u: np.ndarray, mean: float) -> np.ndarray:
     """1 + geometric number of months with the given mean (>= 1)."""
     q = 1.0 - 1.0 / max(mean, 1.0 + 1e-9)
     return 1 + np.floor(np.log(np.clip(u, 1e-300, 1.0)) / np.log(q)).astype(np.int64)

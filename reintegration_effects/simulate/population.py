@@ -16,8 +16,8 @@ from .params import (
     O,
     SimulationParams,
     W,
-    _geometric,
     draw_choice,
+    draw_geometric,
     year_value,
 )
 
@@ -275,9 +275,9 @@ def _prehistory(p: SimulationParams, cal: Calendar, pers: Persons, rng) -> None:
         pick = (cum < u[0][:, None]).sum(axis=1).clip(0, 3)
         st = codes[pick]
         L = np.ones(n, dtype=np.int64)
-        L = np.where(st == W, _geometric(u[1], p.seg_mean_work), L)
-        L = np.where(st == O, _geometric(u[1], p.seg_mean_overig), L)
-        L = np.where(st == B, _geometric(u[1], p.seg_mean_bijstand), L)
+        L = np.where(st == W, draw_geometric(u[1], p.seg_mean_work), L)
+        L = np.where(st == O, draw_geometric(u[1], p.seg_mean_overig), L)
+        L = np.where(st == B, draw_geometric(u[1], p.seg_mean_bijstand), L)
         lo_ww, hi_ww = np.where(cur_state == B, p.seg_ww_before_bijstand[0], p.seg_ww_other[0]), np.where(
             cur_state == B, p.seg_ww_before_bijstand[1], p.seg_ww_other[1])
         L = np.where(st == WW, lo_ww + np.floor(u[2] * (hi_ww - lo_ww + 1)).astype(np.int64), L)
