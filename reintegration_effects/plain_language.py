@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["GROUP_PHRASES", "OUTCOME_PHRASES", "PLAIN_LANGUAGE_COLUMNS", "PROGRAMME_NAMES", "add_sensitivity_sentences",
+__all__ = ["COMPETING_RISKS_TEXT", "GROUP_PHRASES", "IMMORTAL_TIME_TEXT", "OUTCOME_PHRASES", "PLAIN_LANGUAGE_COLUMNS", "PROGRAMME_NAMES", "add_sensitivity_sentences",
            "plain_language", "sensitivity_sentence"]
 
 LANGUAGES = ("nl", "en")
@@ -189,3 +189,71 @@ def plain_language(effects: pd.DataFrame, lang: str = "nl", outcome: str = "off_
         rows.append(dict(programme=prog, group=group, outcome=outcome, method=method, estimate=est, ci_lower=lo,
                          ci_upper=hi, significant=sig, sentence=text[0].upper() + text[1:]))
     return pd.DataFrame(rows, columns=list(PLAIN_LANGUAGE_COLUMNS))
+
+
+# --------------------------------------------------------------------------------------------
+# Why the survival chapter uses cumulative incidence and a time-varying programme term
+# --------------------------------------------------------------------------------------------
+
+COMPETING_RISKS_TEXT = {
+    "en": (
+        "Why not 1 - Kaplan-Meier? A Kaplan-Meier curve for exit to work treats everyone who left "
+        "bijstand for another destination (WW, 'overig') as censored: as if they were still at risk "
+        "of leaving for work later, at the same rate as those still on bijstand. But a person who has "
+        "left for WW can no longer leave this spell for work: the event has become impossible, not "
+        "unobserved. 1 - KM therefore estimates the share leaving for work in a hypothetical world "
+        "without the other destinations, and it overstates the share that actually leaves for work "
+        "by a given month, the more so the more people leave elsewhere. The Aalen-Johansen "
+        "cumulative incidence weights each month's exit-to-work hazard by the probability of still "
+        "being on bijstand, so the cumulative incidences of all destinations and the probability of "
+        "still being on bijstand add up to one. Hazard ratios from the cause-specific Cox models "
+        "describe the rate of leaving for work among those still on bijstand; they do not translate "
+        "one-to-one into differences in the cumulative incidence."
+    ),
+    "nl": (
+        "Waarom niet 1 - Kaplan-Meier? Een Kaplan-Meiercurve voor uitstroom naar werk behandelt "
+        "iedereen die de bijstand naar een andere bestemming verliet (WW, 'overig') als gecensureerd: "
+        "alsof die personen later nog naar werk konden uitstromen, even snel als wie nog in de "
+        "bijstand zit. Maar wie naar de WW is gegaan, kan deze uitkeringsperiode niet meer naar werk "
+        "verlaten: de gebeurtenis is onmogelijk geworden, niet onwaargenomen. 1 - KM schat daarom het "
+        "aandeel dat naar werk uitstroomt in een denkbeeldige wereld zonder de andere bestemmingen, "
+        "en overschat het aandeel dat werkelijk naar werk uitstroomt, sterker naarmate meer mensen "
+        "elders heen gaan. De cumulatieve incidentie (Aalen-Johansen) weegt de uitstroomkans naar "
+        "werk in elke maand met de kans om dan nog in de bijstand te zitten; de cumulatieve "
+        "incidenties van alle bestemmingen en de kans om nog in de bijstand te zitten tellen op tot "
+        "één. Hazard ratio's uit de oorzaakspecifieke Cox-modellen beschrijven het tempo van "
+        "uitstroom naar werk onder wie nog in de bijstand zit; ze vertalen zich niet één op één in "
+        "verschillen in de cumulatieve incidentie."
+    ),
+}
+
+IMMORTAL_TIME_TEXT = {
+    "en": (
+        "Why a time-varying programme term? Comparing 'ever participated' with 'never participated' "
+        "builds in immortal-time bias. To start a programme in month 10 of a spell a person must "
+        "still be on bijstand in month 10, so a participant's months before the start are months in "
+        "which, by construction, no exit happened. The dummy counts these exit-free months as "
+        "'participant' time, and people who leave quickly rarely get the chance to start and are "
+        "counted as non-participants. Here the event is the outcome we hope for (leaving for work), "
+        "so the dummy makes participants look slower to leave: the 'ever' hazard ratio is biased "
+        "downwards, against the programme, the more so the later in the spell programmes start. "
+        "(In medical studies, where the event is death, the same error makes treatments look "
+        "protective.) The time-varying term counts a person as a participant only from the "
+        "programme's start month onwards, so each month is compared with others at the same "
+        "duration, using what was known then."
+    ),
+    "nl": (
+        "Waarom een tijdsafhankelijke programmaterm? Een vergelijking van 'ooit deelgenomen' met "
+        "'nooit deelgenomen' bevat immortal-time bias. Wie in maand 10 van een uitkeringsperiode met "
+        "een traject begint, moet in maand 10 nog in de bijstand zitten; de maanden vóór de start "
+        "zijn dus per definitie maanden zonder uitstroom. De dummy telt die maanden als tijd 'als "
+        "deelnemer', en wie snel uitstroomt krijgt zelden de kans om te beginnen en telt als "
+        "niet-deelnemer. Hier is de gebeurtenis juist de gewenste uitkomst (uitstroom naar werk), "
+        "dus lijken deelnemers door de dummy trager uit te stromen: de hazard ratio van 'ooit' is "
+        "naar beneden vertekend, in het nadeel van het programma, sterker naarmate trajecten later "
+        "in de uitkeringsperiode beginnen. (In medisch onderzoek, waar de gebeurtenis overlijden is, "
+        "laat dezelfde fout behandelingen juist beschermend lijken.) De tijdsafhankelijke term telt "
+        "iemand pas vanaf de startmaand als deelnemer, zodat elke maand wordt vergeleken met anderen "
+        "op dezelfde duur, met wat toen bekend was."
+    ),
+}

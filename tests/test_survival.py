@@ -463,7 +463,9 @@ def test_results_api_and_hazards_rows(sims):
     imm = res.immortal_time_bias()
     assert list(imm["programme"]) == ["coaching", "training"]
     assert (imm["hazard_ratio_ever"] < imm["hazard_ratio"]).all()
-    assert "1 - KM" in sv.COMPETING_RISKS_TEXT["en"] and "immortal" in sv.IMMORTAL_TIME_TEXT["en"]
+    from reintegration_effects.plain_language import COMPETING_RISKS_TEXT, IMMORTAL_TIME_TEXT
+
+    assert "1 - KM" in COMPETING_RISKS_TEXT["en"] and "immortal" in IMMORTAL_TIME_TEXT["en"]
 
 
 def test_reentry_model_recovers_contract_effect(sims):
