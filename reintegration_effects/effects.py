@@ -51,6 +51,7 @@ from .contract import (
     age_band,
 )
 from .dataset import InputData
+from .errors import InsufficientDataError
 from .panel import Panel, month_number, person_codes
 
 #: Outcomes estimated for every programme (contract outcomes + months on bijstand).
@@ -881,6 +882,10 @@ class DynamicDML:
         out = pd.DataFrame(index=f.index)
         e = np.zeros((len(f), len(labels)))
         mu = {y: np.zeros(len(f)) for y in self.outcomes}
+        n_persons = len(np.unique(f["pcode"].to_numpy()))
+        if n_persons < self.n_folds:
+            raise InsufficientDataError(f"double ML: {n_persons} person(s) in the risk sets, fewer than the "
+                                        f"{self.n_folds} cross-fitting folds", tables=("effects",))
         folds = GroupKFold(n_splits=self.n_folds, shuffle=True, random_state=int(seed))
         rng = np.random.default_rng(seed)
         splits = []  # (training rows, test rows, training weights) per fold
@@ -968,20 +973,27 @@ def estimate_effects(risk: RiskSets, *, methods=("naive", "matching", "dml"), ra
     """
     results: dict[str, EffectResults] = {}
     frames = []
+    notes: list[str] = []  # methods that cannot be estimated on these risk sets (run-log lines)
     if "naive" in methods:
         frames.append(naive_effects(risk))
-    if "matching" in methods:
-        results["matching"] = DynamicMatching(random_state=random_state, parallel=parallel).fit(risk)
-        frames.append(results["matching"].effects)
-    if "dml" in methods:
-        results["dml"] = DynamicDML(n_folds=n_folds, random_state=random_state, parallel=parallel).fit(risk)
-        frames.append(results["dml"].effects)
+    estimators = {"matching": lambda: DynamicMatching(random_state=random_state, parallel=parallel),
+                  "dml": lambda: DynamicDML(n_folds=n_folds, random_state=random_state, parallel=parallel)}
+    for method in ("matching", "dml"):
+        if method not in methods:
+            continue
+        try:
+            results[method] = estimators[method]().fit(risk)
+        except InsufficientDataError as e:  # a handful of participants: this method is left out
+            notes.append(e.note([f"effects (method {method})"]))
+            continue
+        frames.append(results[method].effects)
     effects = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=list(EFFECTS_COLUMNS))
     main = results.get("dml") or results.get("matching")
     tables: dict[str, object] = {
         "effects": effects,
         "risk_set_log": risk.log,
         "results": results,
+        "notes": notes,
     }
     if "matching" in results:
         tables["effects_balance"] = results["matching"].balance

@@ -47,3 +47,40 @@ class DisclosureError(ValueError):
 
 class StatisticalWarning(UserWarning):
     """A caveat about a result (few events, poor overlap, a failed proportional-hazards test)."""
+
+
+class InsufficientDataError(ValueError):
+    """Too few persons, spells or events to estimate something (a model, a curve, a cluster
+    analysis, a programme's effects). The run skips that part, writes a line in the run log
+    (:attr:`RunContext.notes`, kept in ``manifest.json``) and the report says why; anything else
+    that goes wrong still raises.
+
+    ``tables``: the output tables (names without ``.csv``) left out, or only partly written,
+    because of it. :meth:`note` turns the error into that run-log line and :meth:`parse_note` reads
+    it back (the report uses it to say why a table is missing).
+    """
+
+    PREFIX = "skipped"
+
+    def __init__(self, message: str, *, tables: Sequence[str] = ()):
+        super().__init__(message)
+        self.tables = tuple(tables)
+
+    @property
+    def reason(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+    def note(self, tables: Sequence[str] | None = None) -> str:
+        """The run-log line: ``skipped [t1, t2]: reason`` (``tables`` overrides :attr:`tables`)."""
+        names = tuple(tables) if tables is not None else self.tables
+        return f"{self.PREFIX} [{', '.join(names)}]: {self.reason}"
+
+    @classmethod
+    def parse_note(cls, line: str) -> tuple[tuple[str, ...], str] | None:
+        """(tables, reason) of a run-log line written by :meth:`note`; None for any other line."""
+        import re
+
+        m = re.fullmatch(rf"{cls.PREFIX} \[([^\]]*)\]: (.*)", str(line), flags=re.DOTALL)
+        if not m:
+            return None
+        return tuple(t.strip() for t in m.group(1).split(",") if t.strip()), m.group(2)

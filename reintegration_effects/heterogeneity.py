@@ -92,6 +92,7 @@ from .effects import (
     budget_shares,
     covariate_matrix,
 )
+from .errors import InsufficientDataError
 
 Z95 = 1.959963984540054
 TARGETS = ("treated", "all")
@@ -345,7 +346,7 @@ class HeterogeneityAnalysis:
             raise ValueError(f"column '{self.outcome}' is empty in {int(bad.sum())} risk-set rows (first: {rows}). "
                              "Fix: outcomes need the full follow-up; rebuild the risk sets")
         if not (f["treatment"] == NONE).any():
-            raise ValueError(f"column 'treatment' has no '{NONE}' rows: there is no comparison pool")
+            raise InsufficientDataError(f"column 'treatment' has no '{NONE}' rows: there is no comparison pool")
 
     # -------------------------------------------------------------------------------- fit
     def fit(self, risk: RiskSets) -> HeterogeneityResults:
@@ -367,8 +368,9 @@ class HeterogeneityAnalysis:
             if p not in programmes:
                 log.append((f"{p}: left out, fewer than {self.min_participants} participants", int(counts.get(p, 0))))
         if not programmes:
-            raise ValueError(f"no programme has {self.min_participants} or more participants in the risk sets "
-                             f"({counts.to_dict()}). Fix: lower min_participants or use more data")
+            raise InsufficientDataError(f"no programme has {self.min_participants} or more participants in the "
+                                        f"risk sets ({counts.to_dict()}). Fix: lower min_participants or use "
+                                        f"more data")
         use = f["treatment"].isin([NONE, *programmes]).to_numpy()
         pool = (f["treatment"] == NONE).to_numpy()
         f_pool, f_part = self._shares(int((use & ~pool).sum()), int(pool.sum()))

@@ -8,6 +8,7 @@ table without a plan here cannot be written: add its plan rather than bypass the
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -62,8 +63,12 @@ def protect_table(name: str, df: pd.DataFrame) -> tuple[pd.DataFrame, tuple[str,
         return sdc.protect_counts(df, by=["cohort", "horizon_months", "dimension", "group"], cell_col="status",
                                   col_totals=("cohort", "horizon_months", "dimension")), ("persons",)
     if name in ("transitions",):
-        d = df.assign(path=df["status_6m"].astype(str) + ">" + df["status_12m"].astype(str) + ">"
-                      + df["status_18m"].astype(str)) if "status_18m" in df else df
+        # one cell per path over every horizon of the study (status_<h>m columns, in horizon order)
+        scols = sorted((c for c in df.columns if re.fullmatch(r"status_\d+m", str(c))), key=lambda c: int(c[7:-1]))
+        path = pd.Series("", index=df.index, dtype=object)
+        for i, c in enumerate(scols):
+            path = path + (">" if i else "") + df[c].astype(object).where(df[c].notna(), "NA").astype(str)
+        d = df.assign(path=path)
         out = sdc.protect_counts(d, by=["cohort"], cell_col="path", col_totals=False, complete=False)
         return out, ("persons",)
     if name == "typology":

@@ -100,21 +100,40 @@ def step_monitor(ctx: RunContext) -> str:
 
 
 def step_effects(ctx: RunContext) -> str:
-    """Programme effects: naive, matching and double ML on the dynamic risk sets."""
+    """Programme effects: naive, matching and double ML on the dynamic risk sets.
+
+    Parts that too few participants cannot support (a method, the heterogeneity analysis, or
+    everything when no programme start has a full follow-up) are left out with a line in the
+    run log (``ctx.notes``) that the report quotes.
+    """
     from .effects import build_risk_sets, estimate_effects
+    from .errors import InsufficientDataError
     from .heterogeneity import HeterogeneityAnalysis
     from .outputs import protect_table
     from .plain_language import add_sensitivity_sentences, plain_language
 
+    het_tables = ("effects_blp", "effects_calibration", "effects_sensitivity", "policy")
     risk = build_risk_sets(ctx.panel, ctx.data, max_rows=ctx.max_risk_set_rows, random_state=ctx.seed)
     if not risk.programmes:
-        return "no programme starts with a full follow-up: no effects estimated"
+        reason = ("no programme start has the 18-month follow-up the outcomes need inside the window "
+                  f"{ctx.data.window_start:%Y-%m-%d} to {ctx.data.window_end:%Y-%m-%d}")
+        ctx.notes.append(InsufficientDataError(reason).note(
+            ("effects", "effects_balance", "effects_overlap", "effects_propensity", *het_tables,
+             "effects_plain_language")))
+        if isinstance(risk.log, pd.DataFrame) and len(risk.log):
+            _write(ctx, {"risk_set_log": risk.log})
+        return f"{reason}: no effects estimated"
     tables = estimate_effects(risk, random_state=ctx.seed, parallel=ctx.parallel)
     tables.pop("results")
-    het = HeterogeneityAnalysis(random_state=ctx.seed).fit(risk)
-    tables.update(het.to_frames())
-    tables["effects_sensitivity"] = add_sensitivity_sentences(tables["effects_sensitivity"], lang=ctx.lang,
-                                                              alpha=het.model.alpha)
+    ctx.notes.extend(tables.pop("notes", []))
+    try:
+        het = HeterogeneityAnalysis(random_state=ctx.seed).fit(risk)
+    except InsufficientDataError as e:  # too few participants per programme for the effect modifiers
+        ctx.notes.append(e.note(het_tables))
+    else:
+        tables.update(het.to_frames())
+        tables["effects_sensitivity"] = add_sensitivity_sentences(tables["effects_sensitivity"], lang=ctx.lang,
+                                                                  alpha=het.model.alpha)
     _write(ctx, tables)
     protected, _ = protect_table("effects", tables["effects"])  # sentences only from published cells
     _write(ctx, {"effects_plain_language": plain_language(protected, lang=ctx.lang)})
@@ -126,18 +145,47 @@ def step_effects(ctx: RunContext) -> str:
 
 def step_survival(ctx: RunContext) -> str:
     """Kaplan-Meier, cumulative incidence, cause-specific and time-varying Cox models."""
+    import warnings
+
     from .disclosure import check_model_output
+    from .errors import DisclosureError, InsufficientDataError, StatisticalWarning
     from .survival import survival_tables
 
-    out = survival_tables(ctx.panel, ctx.data)
+    with warnings.catch_warnings(record=True) as caught:  # curves of groups too small to estimate
+        warnings.simplefilter("always", StatisticalWarning)
+        out = survival_tables(ctx.panel, ctx.data)
+    ctx.notes.extend(str(w.message) for w in caught if issubclass(w.category, StatisticalWarning))
     results = out.pop("results")
     ctx.notes.extend(out.pop("notes"))
-    for name, r in results.items():
+    for name, r in list(results.items()):
         n_obs = int(r.summary["n"].max()) if "n" in r.summary and len(r.summary) else 0
-        check_model_output(n_obs, len(r.summary), name=name)
+        try:
+            check_model_output(n_obs, len(r.summary), name=name)
+        except DisclosureError as e:  # too few observations for its terms: left out, not published
+            results.pop(name)
+            ctx.notes.append(InsufficientDataError(str(e)).note(_drop_model(out, name)))
+    for table in ("km", "medians", "cumulative_incidence", "reentry_km", "hazards"):
+        if not len(out.get(table, ())):
+            ctx.notes.append(InsufficientDataError(
+                f"no {table} rows could be estimated from {len(ctx.panel.spells):,} bijstand spells "
+                f"(see the lines above)").note((table,)))
     _write(ctx, out)
     hz = out["hazards"]
     return f"{len(results)} hazard models, {len(hz)} terms; curves for {out['km']['group'].nunique()} groups"
+
+
+def _drop_model(out: dict, name: str) -> list[str]:
+    """Remove model ``name``'s rows from the survival tables (in place); the tables it touched."""
+    touched = []
+    for table in ("hazards", "cause_specific", "ph_tests"):
+        df = out.get(table)
+        if isinstance(df, pd.DataFrame) and "model" in df and (df["model"] == name).any():
+            out[table] = df[df["model"] != name].reset_index(drop=True)
+            touched.append(table)
+    if name == "exit_to_work" and len(out.get("immortal_time", ())):
+        out["immortal_time"] = out["immortal_time"].iloc[0:0]
+        touched.append("immortal_time")
+    return touched
 
 
 #: The run's steps, in order: (name, function). Later modules append to this list.

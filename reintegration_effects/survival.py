@@ -75,7 +75,7 @@ from .contract import (
     group_label,
     programme_term,
 )
-from .errors import StatisticalWarning
+from .errors import InsufficientDataError, StatisticalWarning
 from .panel import Panel, covered_months, month_number
 
 __all__ = [
@@ -1684,7 +1684,7 @@ def kaplan_meier(duration, event, entry=None, *, alpha: float = 0.05, times=None
     kmf = KaplanMeierFitter(alpha=alpha)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        kmf.fit(duration, event_observed=event, entry=entry)
+        _fit_km(kmf, duration, event, entry)
     sf = kmf.survival_function_.iloc[:, 0]
     ci = kmf.confidence_interval_
     grid = np.union1d(sf.index.to_numpy(float), times)
@@ -1699,6 +1699,23 @@ def kaplan_meier(duration, event, entry=None, *, alpha: float = 0.05, times=None
                          "persons": persons.astype(int), "events": ev_t.astype(int), "censored": ce_t.astype(int)})
 
 
+def _fit_km(kmf, duration, event, entry) -> None:
+    """``kmf.fit`` with left truncation; a risk set that runs empty early is too little data.
+
+    lifelines refuses (``StatError``) when, in the first half of the time line, nobody is at risk
+    (every spell seen so far has ended and the next enters later): the curve cannot be carried
+    across that gap. That happens only with a handful of spells.
+    """
+    from lifelines.exceptions import StatError
+
+    try:
+        kmf.fit(duration, event_observed=event, entry=entry)
+    except StatError as e:
+        raise InsufficientDataError(
+            f"Kaplan-Meier: {len(duration)} spell(s) leave month(s) with nobody at risk before the last exit "
+            f"(too few spells observed from their start); no curve") from e
+
+
 def _km_median(duration, event, entry, alpha) -> tuple[float, float, float]:
     from lifelines import KaplanMeierFitter
     from lifelines.utils import median_survival_times
@@ -1706,7 +1723,7 @@ def _km_median(duration, event, entry, alpha) -> tuple[float, float, float]:
     kmf = KaplanMeierFitter(alpha=alpha)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        kmf.fit(duration, event_observed=event, entry=entry)
+        _fit_km(kmf, duration, event, entry)
         ci = median_survival_times(kmf.confidence_interval_)
     return float(kmf.median_survival_time_), float(ci.iloc[0, 0]), float(ci.iloc[0, 1])
 
@@ -1986,7 +2003,12 @@ def km_by_group(panel: Panel, data=None, *, by: str | Sequence[str] | None = Non
     for dim, label, m in _group_specs(s, by, SPELL_GROUPS):
         if not m.any():
             continue
-        t = kaplan_meier(s["duration"].to_numpy()[m], s["event"].to_numpy()[m], s["entry"].to_numpy()[m], alpha=alpha)
+        try:
+            t = kaplan_meier(s["duration"].to_numpy()[m], s["event"].to_numpy()[m], s["entry"].to_numpy()[m],
+                             alpha=alpha)
+        except InsufficientDataError as e:  # a handful of spells: this group's curve is left out
+            warnings.warn(f"km: group {label} left out: {e}", StatisticalWarning, stacklevel=2)
+            continue
         t.insert(0, "group", label)
         t.insert(0, "dimension", dim)
         out.append(t)
@@ -2006,7 +2028,12 @@ def median_durations(panel: Panel, data=None, *, by: str | Sequence[str] | None 
     for dim, label, m in _group_specs(s, by, SPELL_GROUPS):
         if not m.any():
             continue
-        med, lo, hi = _km_median(s["duration"].to_numpy()[m], s["event"].to_numpy()[m], s["entry"].to_numpy()[m], alpha)
+        try:
+            med, lo, hi = _km_median(s["duration"].to_numpy()[m], s["event"].to_numpy()[m],
+                                     s["entry"].to_numpy()[m], alpha)
+        except InsufficientDataError as e:  # as in km_by_group
+            warnings.warn(f"medians: group {label} left out: {e}", StatisticalWarning, stacklevel=2)
+            continue
         rows.append({"dimension": dim, "group": label, "median_months": med, "ci_lower": lo, "ci_upper": hi,
                      "persons": int(m.sum()), "events": int(s["event"].to_numpy()[m].sum())})
     return pd.DataFrame(rows, columns=["dimension", "group", "median_months", "ci_lower", "ci_upper", "persons", "events"])
