@@ -76,22 +76,43 @@ def _write(ctx: RunContext, tables: dict) -> list[Path]:
 
 
 def step_monitor(ctx: RunContext) -> str:
-    """Flows at the horizons, typology, re-entry, job quality and career clusters."""
+    """Flows at the horizons, typology, re-entry, job quality and career clusters.
+
+    Tables that the data cannot fill (no cohort whose follow-up fits the window, too few exits to
+    work for career clusters) are written empty, or left out, with a line in the run log saying why.
+    """
     import warnings
 
     from .careers import career_tables
-    from .errors import StatisticalWarning
+    from .errors import InsufficientDataError, StatisticalWarning
     from .flows import build_cohorts, flows, flows_by_group, transitions
     from .typology import typology_tables
 
     study = ctx.data.study
-    cs = build_cohorts(ctx.data, ctx.panel, cohorts=study.cohorts, horizons=study.horizons, groups=study.groups)
-    tables = {"flows": flows(cs), "flows_by_group": flows_by_group(cs), "transitions": transitions(cs)}
-    tables.update(typology_tables(ctx.data, ctx.panel, cs))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", StatisticalWarning)
+        cs = build_cohorts(ctx.data, ctx.panel, cohorts=study.cohorts, horizons=study.horizons, groups=study.groups)
+        tables = {"flows": flows(cs), "flows_by_group": flows_by_group(cs), "transitions": transitions(cs)}
+        tables.update(typology_tables(ctx.data, ctx.panel, cs))
+    cohort_notes = [str(w.message) for w in caught if issubclass(w.category, StatisticalWarning)]
+    empty = [name for name, df in tables.items() if isinstance(df, pd.DataFrame) and df.empty]
+    if empty and cohort_notes and not len(cs.members):  # the warnings say why there is nobody
+        ctx.notes.append(InsufficientDataError("; ".join(cohort_notes)).note(empty))
+    else:
+        ctx.notes.extend(cohort_notes)
+        if empty:
+            ctx.notes.append(InsufficientDataError(
+                f"no cohort member fills these tables ({len(cs.members):,} members of {len(cs.cohorts)} "
+                f"cohort(s))").note(empty))
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", StatisticalWarning)
         careers, _ = career_tables(ctx.data, ctx.panel, random_state=ctx.seed)
-    ctx.notes.extend(str(w.message) for w in caught)
+    career_notes = [str(w.message) for w in caught if issubclass(w.category, StatisticalWarning)]
+    if not careers:
+        ctx.notes.append(InsufficientDataError("; ".join(career_notes) or "no career sequences").note(
+            ("career_clusters", "career_quality", "career_state_shares", "career_typical", "career_profile")))
+    else:
+        ctx.notes.extend(career_notes)
     careers.pop("career_medoids", None)  # a medoid is one real person's sequence: not published
     tables.update(careers)
     written = _write(ctx, tables)
@@ -106,6 +127,8 @@ def step_effects(ctx: RunContext) -> str:
     everything when no programme start has a full follow-up) are left out with a line in the
     run log (``ctx.notes``) that the report quotes.
     """
+    from dataclasses import replace
+
     from .effects import build_risk_sets, estimate_effects
     from .errors import InsufficientDataError
     from .heterogeneity import HeterogeneityAnalysis
@@ -114,9 +137,17 @@ def step_effects(ctx: RunContext) -> str:
 
     het_tables = ("effects_blp", "effects_calibration", "effects_sensitivity", "policy")
     risk = build_risk_sets(ctx.panel, ctx.data, max_rows=ctx.max_risk_set_rows, random_state=ctx.seed)
-    if not risk.programmes:
+    used = set(risk.frame.loc[risk.frame["treatment"] != "none", "treatment"])
+    unused = [p for p in risk.programmes if p not in used]
+    if unused and used:
+        ctx.notes.append(InsufficientDataError(
+            f"programme(s) {', '.join(unused)}: no start with the 18-month follow-up inside the window; left out"
+        ).note(("effects",)))
+    risk = replace(risk, programmes=[p for p in risk.programmes if p in used])
+    if not risk.programmes or not (risk.frame["treatment"] == "none").any():
         reason = ("no programme start has the 18-month follow-up the outcomes need inside the window "
-                  f"{ctx.data.window_start:%Y-%m-%d} to {ctx.data.window_end:%Y-%m-%d}")
+                  f"{ctx.data.window_start:%Y-%m-%d} to {ctx.data.window_end:%Y-%m-%d}" if not risk.programmes
+                  else "no person-month on bijstand without a programme start: no comparison pool")
         ctx.notes.append(InsufficientDataError(reason).note(
             ("effects", "effects_balance", "effects_overlap", "effects_propensity", *het_tables,
              "effects_plain_language")))
@@ -154,9 +185,11 @@ def step_survival(ctx: RunContext) -> str:
     with warnings.catch_warnings(record=True) as caught:  # curves of groups too small to estimate
         warnings.simplefilter("always", StatisticalWarning)
         out = survival_tables(ctx.panel, ctx.data)
-    ctx.notes.extend(str(w.message) for w in caught if issubclass(w.category, StatisticalWarning))
+    curve_notes = [str(w.message) for w in caught if issubclass(w.category, StatisticalWarning)]
+    ctx.notes.extend(curve_notes)
     results = out.pop("results")
-    ctx.notes.extend(out.pop("notes"))
+    model_notes = out.pop("notes")
+    ctx.notes.extend(model_notes)
     for name, r in list(results.items()):
         n_obs = int(r.summary["n"].max()) if "n" in r.summary and len(r.summary) else 0
         try:
@@ -166,9 +199,13 @@ def step_survival(ctx: RunContext) -> str:
             ctx.notes.append(InsufficientDataError(str(e)).note(_drop_model(out, name)))
     for table in ("km", "medians", "cumulative_incidence", "reentry_km", "hazards"):
         if not len(out.get(table, ())):
-            ctx.notes.append(InsufficientDataError(
-                f"no {table} rows could be estimated from {len(ctx.panel.spells):,} bijstand spells "
-                f"(see the lines above)").note((table,)))
+            if table == "hazards":
+                why = [n for n in model_notes if "dropped" not in n] or ["no model could be fitted"]
+            else:
+                why = [n for n in curve_notes if n.startswith(f"{table}:")] or [
+                    f"none of the {len(ctx.panel.spells):,} bijstand spells has a month of follow-up inside the "
+                    "window" if table != "reentry_km" else "no exit from bijstand with a month of follow-up"]
+            ctx.notes.append(InsufficientDataError("; ".join(n.rstrip(". ") for n in why)).note((table,)))
     _write(ctx, out)
     hz = out["hazards"]
     return f"{len(results)} hazard models, {len(hz)} terms; curves for {out['km']['group'].nunique()} groups"

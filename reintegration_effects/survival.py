@@ -1716,6 +1716,15 @@ def _fit_km(kmf, duration, event, entry) -> None:
             f"(too few spells observed from their start); no curve") from e
 
 
+def _warn_left_out(table: str, labels: Sequence[str]) -> None:
+    """One StatisticalWarning naming the groups whose Kaplan-Meier estimate :func:`_fit_km` refused."""
+    if labels:
+        shown = ", ".join(labels[:8]) + (f" and {len(labels) - 8} more" if len(labels) > 8 else "")
+        warnings.warn(f"{table}: {len(labels)} group(s) left out ({shown}): months with nobody at risk before "
+                      f"the last exit (too few spells observed from their start, e.g. in a short window)",
+                      StatisticalWarning, stacklevel=3)
+
+
 def _km_median(duration, event, entry, alpha) -> tuple[float, float, float]:
     from lifelines import KaplanMeierFitter
     from lifelines.utils import median_survival_times
@@ -1999,19 +2008,20 @@ def km_by_group(panel: Panel, data=None, *, by: str | Sequence[str] | None = Non
     ``data`` is accepted for a uniform signature and not needed.
     """
     s = spell_table(panel) if spells is None else spells
-    out = []
+    out, left_out = [], []
     for dim, label, m in _group_specs(s, by, SPELL_GROUPS):
         if not m.any():
             continue
         try:
             t = kaplan_meier(s["duration"].to_numpy()[m], s["event"].to_numpy()[m], s["entry"].to_numpy()[m],
                              alpha=alpha)
-        except InsufficientDataError as e:  # a handful of spells: this group's curve is left out
-            warnings.warn(f"km: group {label} left out: {e}", StatisticalWarning, stacklevel=2)
+        except InsufficientDataError:  # too few spells observed from their start: no curve for this group
+            left_out.append(label)
             continue
         t.insert(0, "group", label)
         t.insert(0, "dimension", dim)
         out.append(t)
+    _warn_left_out("km", left_out)
     return pd.concat(out, ignore_index=True) if out else pd.DataFrame(
         columns=["dimension", "group", "time", "survival", "ci_lower", "ci_upper", "persons", "events", "censored"])
 
@@ -2024,18 +2034,19 @@ def median_durations(panel: Panel, data=None, *, by: str | Sequence[str] | None 
     ci_lower, ci_upper, persons (spells), events.
     """
     s = spell_table(panel) if spells is None else spells
-    rows = []
+    rows, left_out = [], []
     for dim, label, m in _group_specs(s, by, SPELL_GROUPS):
         if not m.any():
             continue
         try:
             med, lo, hi = _km_median(s["duration"].to_numpy()[m], s["event"].to_numpy()[m],
                                      s["entry"].to_numpy()[m], alpha)
-        except InsufficientDataError as e:  # as in km_by_group
-            warnings.warn(f"medians: group {label} left out: {e}", StatisticalWarning, stacklevel=2)
+        except InsufficientDataError:  # as in km_by_group
+            left_out.append(label)
             continue
         rows.append({"dimension": dim, "group": label, "median_months": med, "ci_lower": lo, "ci_upper": hi,
                      "persons": int(m.sum()), "events": int(s["event"].to_numpy()[m].sum())})
+    _warn_left_out("medians", left_out)
     return pd.DataFrame(rows, columns=["dimension", "group", "median_months", "ci_lower", "ci_upper", "persons", "events"])
 
 

@@ -13,7 +13,7 @@ national register (millions of persons, tens of millions of job rows) takes minu
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -21,7 +21,7 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.errors import SchemaErrors
 
-from .contract import TABLES, ColumnSpec, TableSpec
+from .contract import DEFAULT_HORIZONS, GROUP_DIMENSIONS, TABLES, ColumnSpec, TableSpec
 from .dataset import InputData, StudySettings
 from .errors import InputError, Problem
 from .io import STUDY_FILE, SUFFIXES, TEXT, find_table, read_raw, read_study
@@ -81,6 +81,7 @@ def load_input(folder: str | Path, *, study: StudySettings | None = None) -> Inp
     folder = Path(folder)
     if not folder.is_dir():
         raise InputError([Problem(str(folder), "the input folder does not exist", "pass the folder with the tables")])
+    study_given = study
     problems: list[Problem] = []
     sources: dict[str, Path] = {}
     if study is None:
@@ -125,11 +126,20 @@ def load_input(folder: str | Path, *, study: StudySettings | None = None) -> Inp
     tables["persons"].check_birth_dates(window_end)
     for table in tables.values():
         problems += table.problems
+    settings = STUDY_FILE if "study" in sources or study_given is None else "the study settings"
+    study, study_problems, study_lines = check_study(
+        study, window_start, window_end, where=settings,
+        horizons_given=_horizons_given(folder) if study_given is None else study.horizons != DEFAULT_HORIZONS)
+    problems += study_problems
     if problems:
         raise InputError(problems)
 
     frames = {name: t.finish() for name, t in tables.items()}
-    log = pd.DataFrame([line for t in tables.values() for line in t.log] + [window_line], columns=LOG_COLUMNS)
+    no_bijstand = _no_bijstand_problem(frames["benefits"], tables["benefits"], window_start, window_end)
+    if no_bijstand is not None:
+        raise InputError([no_bijstand])
+    log = pd.DataFrame([line for t in tables.values() for line in t.log] + [window_line, *study_lines],
+                       columns=LOG_COLUMNS)
     log["rows"] = log["rows"].astype("int64")
     return InputData(
         **frames,
@@ -139,6 +149,150 @@ def load_input(folder: str | Path, *, study: StudySettings | None = None) -> Inp
         window_start=window_start,
         window_end=window_end,
     )
+
+
+#: Group dimensions study.toml may name in ``groups``: the contract's, plus prior bijstand duration
+#: (the flows' breakdowns, :data:`reintegration_effects.flows.GROUPS`).
+GROUP_NAMES = (*GROUP_DIMENSIONS, "duration")
+
+
+def window_months(window_start, window_end) -> int:
+    """Whole calendar months in the window: the largest m with start + m months - 1 day <= end.
+
+    2015-01-01 to 2015-01-31 is 1 month, 2015-01-15 to 2015-02-13 too, 2015-01-01 to 2024-12-31
+    120 months; a window shorter than a month has 0.
+    """
+    ws, we = pd.Timestamp(window_start), pd.Timestamp(window_end)
+    m = max((we.year - ws.year) * 12 + we.month - ws.month + 1, 0)
+    while m > 0 and ws + pd.DateOffset(months=m) > we + pd.Timedelta(days=1):
+        m -= 1
+    return m
+
+
+def check_study(study: StudySettings, window_start, window_end, *, where: str = STUDY_FILE,
+                horizons_given: bool = True) -> tuple[StudySettings, list[Problem], list[tuple]]:
+    """What the run needs of the settings, checked against the resolved window.
+
+    Valid (the run handles every such setting; the rest is a :class:`Problem` naming the key and
+    the fix):
+
+    - the window is at least one whole month (:func:`window_months` >= 1);
+    - ``horizons`` are whole months >= 1, in increasing order, each once, and none longer than the
+      window (a horizon of h months needs h months of follow-up inside the window; a cohort whose
+      follow-up would run past the window end is left out of that horizon, with a line in the run
+      log). When ``horizons`` were not set (``horizons_given=False``), the defaults that fit the
+      window are used and the others are left out with a line in the cleaning log; if none fits,
+      that is a problem;
+    - ``cohorts`` are names ``stock_YYYY-MM-DD`` (a date inside the window) or ``outflow_YYYY``
+      (a year that overlaps the window);
+    - ``groups`` are dimensions of the flows' breakdowns (:data:`GROUP_NAMES`, optionally as
+      ``dimension=value``).
+
+    Returns the settings to use (the defaults' horizons possibly shortened), the problems and
+    cleaning-log lines (table, file, outcome, reason, rows).
+    """
+    problems: list[Problem] = []
+    lines: list[tuple] = []
+    file = STUDY_FILE if where == STUDY_FILE else ""
+
+    def bad(key: str, what: str, fix: str) -> None:
+        problems.append(Problem(where, f"key '{key}': {what}", fix))
+
+    horizons = tuple(int(h) for h in study.horizons)
+    if list(horizons) != sorted(set(horizons)):
+        bad("horizons", f"{list(horizons)} is not in increasing order with each horizon once",
+            f"write each horizon once, smallest first: horizons = {sorted(set(horizons))}")
+    if window_start is None or window_end is None or pd.isna(window_start) or pd.isna(window_end):
+        return study, problems, lines
+    ws, we = pd.Timestamp(window_start), pd.Timestamp(window_end)
+    months = window_months(ws, we)
+    if months < 1:
+        bad("window_end", f"the window {ws:%Y-%m-%d} to {we:%Y-%m-%d} is shorter than one month (the panel "
+                          f"takes the status on each month's last day)",
+            f"set window_end to at least {ws + pd.DateOffset(months=1) - pd.Timedelta(days=1):%Y-%m-%d}, "
+            f"or widen the window")
+        return study, problems, lines
+    too_long = [h for h in horizons if h > months]
+    if too_long and horizons_given:
+        fits = [h for h in horizons if h <= months] or [months]
+        bad("horizons", f"{too_long} month(s) is longer than the window {ws:%Y-%m-%d} to {we:%Y-%m-%d} "
+                        f"({months} whole month{'s' if months != 1 else ''}): no follow-up that long fits in it",
+            f"use horizons of at most {months} months (e.g. horizons = {fits}), or widen the window "
+            f"(window_start, window_end)")
+    elif too_long:
+        fits = tuple(h for h in horizons if h <= months)
+        if not fits:
+            bad("horizons", f"not set, and the default horizons {list(horizons)} are all longer than the window "
+                            f"{ws:%Y-%m-%d} to {we:%Y-%m-%d} ({months} whole month{'s' if months != 1 else ''})",
+                f"set horizons of at most {months} month{'s' if months != 1 else ''} in {STUDY_FILE}, e.g. horizons = [{months}], or widen "
+                f"the window")
+        else:
+            study = replace(study, horizons=fits)
+            lines.append(("study", file, "kept", f"default horizons {list(horizons)} shortened to {list(fits)}: "
+                          f"{too_long} month(s) do not fit the {months}-month window", 0))
+    for name in study.cohorts or ():
+        what = _cohort_problem(str(name), ws, we)
+        if what:
+            bad("cohorts", what, "name a cohort 'stock_YYYY-MM-DD' with a date inside the window or "
+                                 "'outflow_YYYY' with a year that overlaps it; or leave 'cohorts' out for the defaults")
+    for g in study.groups or ():
+        if str(g).split("=")[0].strip() not in GROUP_NAMES:
+            bad("groups", f"'{g}' is not a group dimension", f"use some of {', '.join(GROUP_NAMES)}")
+    return study, problems, lines
+
+
+def _cohort_problem(name: str, ws: pd.Timestamp, we: pd.Timestamp) -> str | None:
+    """Why a cohort name from study.toml cannot be used (None when it can)."""
+    import re
+
+    m = re.fullmatch(r"stock_(\d{4}-\d{2}-\d{2})", name.strip())
+    if m:
+        date = _parse_iso(pd.Series([m.group(1)], dtype=TEXT)).iloc[0]
+        if pd.isna(date):
+            return f"'{name}': {m.group(1)} is not a date"
+        if not ws <= date <= we:
+            return f"'{name}' lies outside the window {ws:%Y-%m-%d} to {we:%Y-%m-%d}"
+        return None
+    m = re.fullmatch(r"outflow_(\d{4})", name.strip())
+    if m:
+        if not ws.year <= int(m.group(1)) <= we.year:
+            return f"'{name}' lies outside the window {ws:%Y-%m-%d} to {we:%Y-%m-%d}"
+        return None
+    return (f"'{name}' is not a cohort name: expected 'stock_YYYY-MM-DD' (everyone on bijstand on that date) or "
+            f"'outflow_YYYY' (everyone who left bijstand in that year)")
+
+
+def _horizons_given(folder: Path) -> bool:
+    """True when the folder's study.toml sets ``horizons`` (read_study has checked the file)."""
+    import tomllib
+
+    path = folder / STUDY_FILE
+    try:
+        return "horizons" in tomllib.loads(path.read_text(encoding="utf-8-sig"))
+    except (OSError, ValueError):  # absent or unreadable: reported by read_study
+        return False
+
+
+def _no_bijstand_problem(benefits: pd.DataFrame, table: _Table, ws, we) -> Problem | None:
+    """A Problem when no bijstand spell overlaps the window: there is nobody to analyse."""
+    b = benefits[benefits["benefit"] == "bijstand"]
+    if ws is not None and we is not None and len(b):
+        b = b[(b["start"] <= we) & (b["end"].isna() | (b["end"] >= ws))]
+    if len(b):
+        return None
+    unlinked = sum(rows for (_, _, outcome, reason, rows) in table.log
+                   if outcome == "rejected" and reason.startswith("person_id not in persons"))
+    file = table.file or "benefits.csv"
+    window = f" between {ws:%Y-%m-%d} and {we:%Y-%m-%d}" if ws is not None and we is not None else ""
+    if unlinked:
+        return Problem(file, f"no bijstand spell is left to analyse{window}: {unlinked} row(s) were rejected because "
+                             f"their person_id is not in persons (unlinked = \"reject\" in {STUDY_FILE})",
+                       "check that persons and the spell tables come from the same extract (the same "
+                       "person_id, e.g. RINPERSOON with leading zeros); unlinked = \"reject\" only drops the odd "
+                       "unlinked row", column="person_id", n_rows=unlinked)
+    return Problem(file, f"no bijstand spell{window}: there is nobody to analyse",
+                   "add the bijstand spells (benefit 'bijstand' or CBS code 22), or choose a window "
+                   "(window_start, window_end) in which they fall", column="benefit")
 
 
 def write_cleaning_log(data: InputData, out_dir: str | Path) -> Path:
