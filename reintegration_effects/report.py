@@ -50,7 +50,7 @@ import numpy as np
 import pandas as pd
 
 from .disclosure import AGGREGATED_GID, save_protected_figure
-from .errors import DisclosureError
+from .errors import DisclosureError, InsufficientDataError
 from .i18n import DEFAULT_LANGUAGE, Translator, check_language
 
 __all__ = [
@@ -126,6 +126,13 @@ CHAPTER_TABLES: dict[str, tuple[str, ...]] = {
     "effects": ("effects", "effects_blp", "effects_sensitivity", "policy", "effects_calibration", "effects_balance",
                 "effects_overlap", "effects_propensity", "risk_set_log"),
     "methods": (),
+}
+
+#: Tables written by the run but not drawn on by a chapter's parts: the chapter whose note explains
+#: them when the run skipped them.
+EXTRA_CHAPTER_TABLES: dict[str, str] = {
+    "cause_specific": "survival", "logrank": "survival", "career_quality": "careers", "career_typical": "careers",
+    "effects_plain_language": "effects",
 }
 
 STATUS_ORDER = ("bijstand", "werk", "bijstand_met_werk", "ww", "overig")
@@ -506,6 +513,10 @@ class Report:
         md = _pipe_table([_md_escape(x) for x in header], md_rows, align, md_caption or caption, ident)
         return Block(h, _join(md, _note_md(note), "\n\n"))
 
+    def _note(self, text: str) -> Block:
+        """A short note in place of a part that has nothing to show (and why)."""
+        return Block(f'<p class="missing">{_esc(text)}</p>', _md_escape(text))
+
     def _paragraphs(self, text: str, cls: str = "text") -> Block:
         return Block(f'<div class="{cls}">{_md_to_html(text)}</div>', text)
 
@@ -521,11 +532,43 @@ class Report:
         if appendix:
             md = _raw_typst("#show: appendix") + "\n\n" + md
         block = Block(h, md)
-        missing = self.missing(key)
-        if missing:
-            msg = self.t("report.not_available", tables=", ".join(f"{m}.csv" for m in missing))
+        for msg in self._absent_notes(key):
             block = block + Block(f'<p class="missing">{_esc(msg)}</p>', _md_escape(msg))
         return block
+
+    def skipped(self) -> list[tuple[tuple[str, ...], str]]:
+        """Parts the run skipped for lack of data: (tables, reason) from the run log in the manifest."""
+        notes = (self.settings.get("manifest") or {}).get("notes") or self.settings.get("notes") or []
+        return [p for p in (InsufficientDataError.parse_note(n) for n in notes) if p is not None]
+
+    def _absent_notes(self, chapter: str) -> list[str]:
+        """Why tables of the chapter are absent, empty or fully suppressed, one sentence each.
+
+        A table the run skipped is explained with the reason from the run log (also when the skip
+        was partial, e.g. one estimation method or one model); a table absent for another reason is
+        named as not found; a table whose every cell is suppressed says so.
+        """
+        own = set(CHAPTER_TABLES.get(chapter, ())) | {t for t, c in EXTRA_CHAPTER_TABLES.items() if c == chapter}
+        explained: set[str] = set()
+        out = []
+        for tables, reason in self.skipped():
+            mine = [t for t in tables if t.split(" ")[0] in own]
+            if mine:
+                explained.update(t.split(" ")[0] for t in mine)
+                out.append(self.t("report.skipped", tables=", ".join(mine), reason=reason))
+        missing = [m for m in self.missing(chapter) if m not in explained]
+        if missing:
+            out.append(self.t("report.not_available", tables=", ".join(f"{m}.csv" for m in missing)))
+        suppressed = [n for n in CHAPTER_TABLES.get(chapter, ()) if n not in explained and self._all_suppressed(n)]
+        if suppressed:
+            out.append(self.t("report.all_suppressed", tables=", ".join(f"{m}.csv" for m in suppressed)))
+        return out
+
+    def _all_suppressed(self, name: str) -> bool:
+        """True when the table has rows and the disclosure gate suppressed every one of them."""
+        df = self.table(name)
+        return df is not None and "suppressed" in df.columns and bool(
+            df["suppressed"].astype(str).str.lower().isin(["true", "1"]).all())
 
     @_part
     def section(self, key: str) -> Block:
@@ -755,6 +798,10 @@ class Report:
         t = self.t
         cohorts = self._cohorts("outflow", "transitions") + self._cohorts("stock", "transitions")
         cohorts = [c for c in cohorts if len(self._paths(c)[0])]
+        if not cohorts:  # every path suppressed (fewer than 10 persons each)
+            return self._note(t("report.all_suppressed", tables="transitions.csv"))
+        if main not in cohorts:  # the main cohort's paths are all suppressed: the latest that has some
+            main = next((c for c in reversed(cohorts) if c.startswith(f"{kind}_")), cohorts[0])
         fig = go.Figure()
         horizons = []
         for c in cohorts:
@@ -954,6 +1001,8 @@ class Report:
             return Block()
         t = self.t
         km = km[km.survival.notna()]
+        if km.empty:  # every point suppressed
+            return self._note(t("report.nothing_to_show"))
         xmax = min(float(km.time.max()), 72.0)
         fig = self._curve_figure(km, value=lambda d: d["survival"], ylab=t("report.share"),
                                  xlab=t("report.months_since_start"), first=("age",), xmax=xmax)
@@ -968,6 +1017,8 @@ class Report:
         if km is None:
             return None
         km = km[km.survival.notna()].copy()
+        if km.empty:  # every point suppressed: the chapter note says so
+            return None
         km["reentered"] = 1 - km["survival"]
         return km
 
@@ -1566,6 +1617,8 @@ class Report:
             return Block()
         t = self.t
         km = km[km.survival.notna()]
+        if km.empty:
+            return self._note(t("report.nothing_to_show"))
         panels = ["all"] + self._curve_dimensions(km)
         xmax = min(float(km.time.max()), 72.0)
         fig = self._static_curves(km, panels, value=lambda d: d["survival"], ylab=t("report.share"),
@@ -1599,6 +1652,8 @@ class Report:
             return Block()
         t = self.t
         d = ci[(ci.group == "all") & ci.cumulative_incidence.notna()]
+        if d.empty:
+            return self._note(t("report.nothing_to_show"))
         fig = _new_figure(7.0, 3.0)
         ax = fig.add_subplot()
         for dest in [x for x in ("werk", "elsewhere") if x in set(d.destination)]:
@@ -1647,6 +1702,8 @@ class Report:
             return Block()
         t = self.t
         hz = hz[hz.hazard_ratio.notna()]
+        if hz.empty:
+            return self._note(t("report.nothing_to_show"))
         models = [m for m in ("exit_to_work", "reentry") if m in set(hz.model)] + sorted(
             m for m in set(hz.model) if m not in ("exit_to_work", "reentry"))
         nterms = max(len(hz[hz.model == m]) for m in models)

@@ -13,6 +13,7 @@ national register (millions of persons, tens of millions of job rows) takes minu
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -138,7 +139,7 @@ def load_input(folder: str | Path, *, study: StudySettings | None = None) -> Inp
     no_bijstand = _no_bijstand_problem(frames["benefits"], tables["benefits"], window_start, window_end)
     if no_bijstand is not None:
         raise InputError([no_bijstand])
-    log = pd.DataFrame([line for t in tables.values() for line in t.log] + [window_line, *study_lines],
+    log = pd.DataFrame([line for t in tables.values() for line in t.log] + [*study_lines, window_line],
                        columns=LOG_COLUMNS)
     log["rows"] = log["rows"].astype("int64")
     return InputData(
@@ -162,11 +163,20 @@ def window_months(window_start, window_end) -> int:
     2015-01-01 to 2015-01-31 is 1 month, 2015-01-15 to 2015-02-13 too, 2015-01-01 to 2024-12-31
     120 months; a window shorter than a month has 0.
     """
-    ws, we = pd.Timestamp(window_start), pd.Timestamp(window_end)
+    ws, we = pd.Timestamp(window_start).date(), pd.Timestamp(window_end).date()
     m = max((we.year - ws.year) * 12 + we.month - ws.month + 1, 0)
-    while m > 0 and ws + pd.DateOffset(months=m) > we + pd.Timedelta(days=1):
+    while m > 0 and _add_months(ws, m) - dt.timedelta(days=1) > we:  # python dates: no overflow near 2262
         m -= 1
     return m
+
+
+def _add_months(d: dt.date, months: int) -> dt.date:
+    """``d`` plus whole months, clipped to the month's last day (as pandas' DateOffset)."""
+    import calendar
+
+    y, m = divmod(d.month - 1 + months, 12)
+    y, m = d.year + y, m + 1
+    return dt.date(y, m, min(d.day, calendar.monthrange(y, m)[1]))
 
 
 def check_study(study: StudySettings, window_start, window_end, *, where: str = STUDY_FILE,
@@ -209,7 +219,7 @@ def check_study(study: StudySettings, window_start, window_end, *, where: str = 
     if months < 1:
         bad("window_end", f"the window {ws:%Y-%m-%d} to {we:%Y-%m-%d} is shorter than one month (the panel "
                           f"takes the status on each month's last day)",
-            f"set window_end to at least {ws + pd.DateOffset(months=1) - pd.Timedelta(days=1):%Y-%m-%d}, "
+            f"set window_end to at least {_add_months(ws.date(), 1) - dt.timedelta(days=1):%Y-%m-%d}, "
             f"or widen the window")
         return study, problems, lines
     too_long = [h for h in horizons if h > months]
