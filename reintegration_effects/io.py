@@ -97,7 +97,8 @@ def read_raw(path: str | Path) -> pd.DataFrame:
         elif suffix == ".sav":
             import pyreadstat
 
-            df, _meta = pyreadstat.read_sav(str(path), dates_as_pandas_datetime=True)
+            df, meta = pyreadstat.read_sav(str(path), dates_as_pandas_datetime=True)
+            df = apply_value_labels(df, meta.variable_value_labels)
         else:
             raise InputError(
                 [Problem(path.name, f"unknown file type '{suffix}'", "use .csv, .parquet or .sav")]
@@ -128,6 +129,39 @@ def read_raw(path: str | Path) -> pd.DataFrame:
             ]
         )
     return df.reset_index(drop=True)
+
+
+#: Columns whose CBS codes ``validate`` maps itself (GBAGESLACHT, PLHH, SECM, SCONTRACTSOORT):
+#: their SPSS value labels are CBS's Dutch wording, which the codes translate more reliably, so
+#: they keep their codes. Must match the keys of ``validate.ALIASES`` (a test checks).
+CODED_COLUMNS = ("sex", "position", "benefit", "contract")
+
+
+def apply_value_labels(df: pd.DataFrame, labels: Mapping[str, Mapping[Any, str]]) -> pd.DataFrame:
+    """Replace SPSS codes by their value labels (``{column: {code: label}}``, as pyreadstat gives).
+
+    Programme names and other categories stored as labelled numbers come through as their labels
+    (1 -> "Werkfit"); a value without a label keeps its code as text ("3", not "3.0"); missing
+    stays missing. Columns in :data:`CODED_COLUMNS` keep their codes (validate maps them).
+    """
+    if not labels:
+        return df
+    df = df.copy()
+    for column, mapping in labels.items():
+        if column not in df.columns or not mapping or normalise_column_name(column) in CODED_COLUMNS:
+            continue
+        col = df[column]
+        lookup = {_code_text(k): str(v) for k, v in mapping.items()}
+        text = col.map(_code_text, na_action="ignore")
+        df[column] = text.map(lookup).fillna(text).astype(TEXT)
+    return df
+
+
+def _code_text(value: Any) -> str:
+    """An SPSS code as text: whole floats without '.0' (1.0 -> '1'), text stripped."""
+    if isinstance(value, float | np.floating) and float(value).is_integer():
+        return str(int(value))
+    return str(value).strip()
 
 
 def _sniff(first_line: str) -> str:

@@ -377,14 +377,88 @@ def input_fingerprint(data: InputData, history_months: int = HISTORY_MONTHS) -> 
     return h.hexdigest()[:16]
 
 
-def load_or_build_panel(data: InputData, cache_dir: str | Path, *, history_months: int = HISTORY_MONTHS):
-    """Return ``(panel, cache_folder, reused)``: the cached panel for this input, built if absent."""
+#: Written last into a cache folder: the SHA-256 of each of its files, checked before reuse.
+CACHE_HASHES = "sha256.json"
+_CACHE_FILES = ("months.parquet", "spells.parquet", "persons.parquet", "panel.json")
+
+
+def cache_problem(folder: str | Path) -> str | None:
+    """Why the panel cache in ``folder`` cannot be reused (None: every file matches its stored hash)."""
+    from .io import file_sha256
+
+    folder = Path(folder)
+    try:
+        stored = json.loads((folder / CACHE_HASHES).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return f"it has no {CACHE_HASHES} (an unfinished write, or an older version of the package)"
+    except (OSError, ValueError) as e:
+        return f"{CACHE_HASHES} cannot be read ({type(e).__name__})"
+    if not isinstance(stored, dict) or sorted(stored) != sorted(_CACHE_FILES):
+        return f"{CACHE_HASHES} does not list the panel's files"
+    for name in _CACHE_FILES:
+        try:
+            if file_sha256(folder / name) != stored[name]:
+                return f"{name} differs from the hash stored when it was written (changed or truncated)"
+        except FileNotFoundError:
+            return f"{name} is missing"
+    return None
+
+
+def _save_cache(panel: Panel, folder: Path) -> None:
+    """Write the panel into ``folder`` atomically: a temporary folder beside it, hashes last, a rename."""
+    import os
+    import secrets
+    import shutil
+
+    from .io import file_sha256
+
+    tmp = folder.parent / f".{folder.name}.tmp-{os.getpid()}-{secrets.token_hex(4)}"
+    try:
+        panel.save(tmp)
+        hashes = {name: file_sha256(tmp / name) for name in _CACHE_FILES}
+        (tmp / CACHE_HASHES).write_text(json.dumps(hashes, indent=2) + "\n", encoding="utf-8")
+        if folder.exists():  # a cache found unusable: replaced
+            shutil.rmtree(folder)
+        try:
+            os.rename(tmp, folder)
+        except OSError:  # another run wrote the same panel a moment ago: keep theirs
+            if cache_problem(folder) is not None:
+                raise
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def load_or_build_panel(data: InputData, cache_dir: str | Path, *, history_months: int = HISTORY_MONTHS,
+                        echo=None):
+    """Return ``(panel, cache_folder, reused)``: the cached panel for this input, built if absent.
+
+    A cache is reused only when every file matches the SHA-256 stored when it was written (and
+    it then loads); otherwise it is rebuilt, and ``echo`` (a print-like function) gets a line
+    saying why. A cache that cannot be written (a read-only folder, a full disk) is skipped with
+    a line: the run goes on without it.
+    """
     key = input_fingerprint(data, history_months)
     folder = Path(cache_dir) / f"panel-{key}"
-    if (folder / "panel.json").exists():
-        return Panel.load(folder), folder, True
+    say = echo or (lambda _msg: None)
+    if folder.exists():
+        problem = cache_problem(folder)
+        if problem is None:
+            try:
+                panel = Panel.load(folder)
+            except Exception as e:  # noqa: BLE001 - any unreadable cache is rebuilt
+                problem = f"it cannot be read ({type(e).__name__}: {e})"
+            else:
+                if panel.window_start == data.window_start and panel.window_end == data.window_end:
+                    return panel, folder, True
+                problem = "its window differs from the input's"
+        say(f"      panel cache {folder} is not usable: {problem}; rebuilding it")
     panel = build_panel(data, history_months=history_months)
-    panel.save(folder)
+    try:
+        Path(cache_dir).mkdir(parents=True, exist_ok=True)
+        _save_cache(panel, folder)
+    except OSError as e:
+        say(f"      panel cache not written ({e.strerror or e}: {e.filename or cache_dir}); the run goes on without it")
     return panel, folder, False
 
 

@@ -15,8 +15,23 @@ from pathlib import Path
 import pandas as pd
 
 from .dataset import InputData, StudySettings
-from .manifest import write_manifest
+from .manifest import RunError, RunFolder, write_manifest
 from .panel import Panel, load_or_build_panel
+
+#: Name of the default panel cache folder, made beside OUT (see :func:`default_cache_dir`).
+CACHE_FOLDER = ".reintegration-cache"
+
+
+def default_cache_dir(out: str | Path) -> Path:
+    """``<OUT>/../.reintegration-cache``: beside the output folder, never inside it.
+
+    The panel cache is person-level data: it must not end up in OUT, the folder a researcher
+    submits for the output check. Beside OUT it stays in the project folder (the same file
+    system, the same access rules as the work that reads the microdata, not a home directory),
+    is shared by every OUT in that folder (keyed by the input's fingerprint) and is easy to see
+    and delete.
+    """
+    return Path(out).resolve().parent / CACHE_FOLDER
 
 
 @dataclass
@@ -38,6 +53,7 @@ class RunContext:
     echo: Callable[[str], None] = print
     max_risk_set_rows: int | None = 2_000_000
     parallel: object = None  # a parallel.ParallelConfig; None: the environment decides
+    cache_dir: Path | None = None  # the panel cache (None: default_cache_dir(out))
 
     @property
     def tables_dir(self) -> Path:
@@ -58,7 +74,8 @@ def step_validate(ctx: RunContext) -> str:
 
 
 def step_panel(ctx: RunContext) -> str:
-    ctx.panel, folder, ctx.panel_reused = load_or_build_panel(ctx.data, ctx.out / "cache")
+    cache = ctx.cache_dir if ctx.cache_dir is not None else default_cache_dir(ctx.out)
+    ctx.panel, folder, ctx.panel_reused = load_or_build_panel(ctx.data, cache, echo=ctx.echo)
     how = "reused cache" if ctx.panel_reused else "built and cached"
     return f"{len(ctx.panel.months):,} person-months, {len(ctx.panel.spells):,} bijstand spells ({how}: {folder})"
 
@@ -243,73 +260,127 @@ def _parallel_settings(parallel) -> dict:
     return {"backend": cfg.backend, "n_jobs": cfg.n_jobs, "inner_threads": cfg.inner_threads}
 
 
+#: The simulator's smallest municipality (simulate_municipality refuses fewer persons).
+MIN_SIMULATED_PERSONS = 10
+
+
 def simulate_default(out: Path, seed: int, n_persons: int | None = None) -> tuple[Path, Path]:
     """Write the built-in simulated municipality to OUT/input (truth beside it, never inside)."""
     from .simulate import simulate_municipality, write_simulation
 
     kwargs = {"seed": seed}
-    if n_persons:
+    if n_persons is not None:
+        if n_persons < MIN_SIMULATED_PERSONS:
+            raise RunError(f"--persons {n_persons}: the simulator needs at least {MIN_SIMULATED_PERSONS} persons",
+                           f"pass --persons {MIN_SIMULATED_PERSONS} or more")
         kwargs["n_persons"] = n_persons
     sim = simulate_municipality(**kwargs)
     return write_simulation(sim, out / "input")
 
 
+def check_settings(*, seed: int, persons: int | None = None, max_risk_set_rows: int | None = None) -> None:
+    """Refuse settings no run can use (RunError, exit status 2) before anything is written."""
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise RunError(f"seed {seed!r} is not a non-negative whole number", "pass e.g. --seed 20150101")
+    if persons is not None and (isinstance(persons, bool) or not isinstance(persons, int) or persons < 1):
+        raise RunError(f"persons {persons!r} is not a positive whole number", "pass e.g. --persons 3000")
+    if max_risk_set_rows is not None and (not isinstance(max_risk_set_rows, int) or max_risk_set_rows < 0):
+        raise RunError(f"max_risk_set_rows {max_risk_set_rows!r} is negative",
+                       "pass a number of rows, or 0 for no budget")
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    path, folder = Path(path).resolve(), Path(folder).resolve()
+    return path == folder or path.is_relative_to(folder)
+
+
 def run(data_dir: Path | None, out: Path, *, seed: int, lang: str = "nl", persons: int | None = None,
         with_report: bool = True, with_pdf: bool = True, echo: Callable[[str], None] = print,
-        max_risk_set_rows: int | None = 2_000_000, parallel=None) -> RunContext:
+        max_risk_set_rows: int | None = 2_000_000, parallel=None, cache: Path | None = None) -> RunContext:
     """Run every step; returns the context (data, panel, files written).
 
     ``with_report=False``: tables only. ``with_pdf=False``: the report as HTML only (no report.pdf).
     ``max_risk_set_rows``: row budget of the effects' risk sets (every start plus a weighted random
-    share of the comparison pool; None: no budget). A municipality stays far below the default;
+    share of the comparison pool; None or 0: no budget). A municipality stays far below the default;
     a national register (tens of millions of pool person-months) is thinned to it.
     ``parallel``: a :class:`~reintegration_effects.parallel.ParallelConfig` for the independent
     fits (programmes, cross-fitting folds); None reads ``REINTEGRATION_N_JOBS`` and
     ``REINTEGRATION_BACKEND``. The numbers do not depend on it.
+    ``cache``: folder of the panel cache (default :func:`default_cache_dir`, beside OUT; never inside).
+
+    The run writes into a temporary folder beside OUT and replaces OUT by it at the end
+    (:class:`~reintegration_effects.manifest.RunFolder`, locked against a second run into the same
+    OUT), with ``manifest.json`` written last: OUT always holds one whole run. Settings or folders
+    that cannot work raise :class:`~reintegration_effects.manifest.RunError` before anything is written.
     """
     started = pd.Timestamp.now()
+    check_settings(seed=seed, persons=persons, max_risk_set_rows=max_risk_set_rows)
     out = Path(out).resolve()
-    out.mkdir(parents=True, exist_ok=True)
+    cache_dir = Path(cache).resolve() if cache is not None else default_cache_dir(out)
+    if _inside(cache_dir, out):
+        raise RunError(f"the panel cache {cache_dir} is inside the output folder {out}: person-level data "
+                       "would be in the folder that goes to the output check, and the run replaces OUT",
+                       "pass a --cache folder outside --out (or leave --cache out: the default is beside OUT)")
+    if cache_dir.exists() and not cache_dir.is_dir():
+        raise RunError(f"--cache {cache_dir} is a file, not a folder", "pass a folder for the panel cache")
+    if data_dir is not None and _inside(data_dir, out):
+        raise RunError(f"the input folder {Path(data_dir).resolve()} is inside the output folder {out}, "
+                       "which the run replaces as a whole",
+                       "move the input folder out of --out (or choose another --out)")
     simulated = data_dir is None
     truth_dir = None
-    if simulated:
-        echo(f"No --data given: simulating the built-in municipality (seed {seed}) ...")
-        data_dir, truth_dir = simulate_default(out, seed, persons)
-    ctx = RunContext(data_dir=Path(data_dir), out=out, seed=seed, lang=lang, simulated=simulated,
-                     truth_dir=truth_dir, echo=echo, max_risk_set_rows=max_risk_set_rows, parallel=parallel)
-    total = len(STEPS) + int(with_report)
-    for i, (name, fn) in enumerate(STEPS, 1):
-        echo(f"[{i}/{total}] {name} ...")
-        t0 = time.perf_counter()
-        summary = fn(ctx)
-        echo(f"      {summary} ({time.perf_counter() - t0:.1f} s)")
-    d = ctx.data
-    extra = {"simulated": simulated, "truth": str(truth_dir) if truth_dir else None, "lang": lang,
-             "max_risk_set_rows": max_risk_set_rows, "parallel": _parallel_settings(parallel), "notes": ctx.notes}
+    with RunFolder(out) as folder:
+        work = folder.work
+        if simulated:
+            echo(f"No --data given: simulating the built-in municipality (seed {seed}) ...")
+            data_dir, truth_dir = simulate_default(work, seed, persons)
+        ctx = RunContext(data_dir=Path(data_dir), out=work, seed=seed, lang=lang, simulated=simulated,
+                         truth_dir=truth_dir, echo=echo, max_risk_set_rows=max_risk_set_rows or None,
+                         parallel=parallel, cache_dir=cache_dir)
+        total = len(STEPS) + int(with_report)
+        for i, (name, fn) in enumerate(STEPS, 1):
+            echo(f"[{i}/{total}] {name} ...")
+            t0 = time.perf_counter()
+            summary = fn(ctx)
+            echo(f"      {summary} ({time.perf_counter() - t0:.1f} s)")
+        d = ctx.data
+        extra = {"simulated": simulated, "truth": str(out / truth_dir.relative_to(work)) if truth_dir else None,
+                 "lang": lang, "max_risk_set_rows": max_risk_set_rows, "parallel": _parallel_settings(parallel),
+                 "notes": ctx.notes}
 
-    def manifest(report_files=()):
-        return write_manifest(
-            out, inputs=d.sources, study=d.study, seed=seed, window=(d.window_start, d.window_end),
-            started=started, finished=pd.Timestamp.now(), command=sys.argv, outputs=ctx.outputs,
-            extra={**extra, "report": [str(p.relative_to(out)) for p in report_files]},
-        )
+        def manifest(report_files=(), status="complete"):
+            return write_manifest(
+                work, inputs=d.sources, study=d.study, seed=seed, window=(d.window_start, d.window_end),
+                started=started, finished=pd.Timestamp.now(), command=sys.argv, status=status, shown_as=out,
+                extra={**extra, "report": [p.relative_to(work).as_posix() for p in report_files]},
+            )
 
-    # the manifest first (the report shows it), then the report; the report files carry a date,
-    # so they are listed in the manifest without hashes
-    path = manifest()
-    if with_report:
-        import json
+        # a first manifest for the report to show, then the report, then the manifest again with the
+        # hashes of every file (the report's too: they carry the date, so they differ between runs)
+        files: list[Path] = []
+        if with_report:
+            import json
 
-        from .report import write_report
+            from .report import write_report
 
-        echo(f"[{total}/{total}] report ({'HTML and PDF' if with_pdf else 'HTML'}, {lang}) ...")
-        t0 = time.perf_counter()
-        municipality = d.study.municipality or ("Simstad (simulated)" if simulated else None)
-        files = write_report(out, lang=lang, manifest=json.loads(path.read_text()), municipality=municipality,
-                             window=(f"{d.window_start:%Y-%m-%d}", f"{d.window_end:%Y-%m-%d}"), echo=echo,
-                             pdf=with_pdf)
-        echo(f"      {', '.join(str(f.name) for f in files)} ({time.perf_counter() - t0:.1f} s)")
+            echo(f"[{total}/{total}] report ({'HTML and PDF' if with_pdf else 'HTML'}, {lang}) ...")
+            t0 = time.perf_counter()
+            municipality = d.study.municipality or ("Simstad (simulated)" if simulated else None)
+            path = manifest(status="report pending")
+            shown = json.loads(path.read_text())
+            path.unlink()
+            files = write_report(work, lang=lang, manifest=shown, municipality=municipality,
+                                 window=(f"{d.window_start:%Y-%m-%d}", f"{d.window_end:%Y-%m-%d}"), echo=echo,
+                                 pdf=with_pdf)
+            echo(f"      {', '.join(str(f.name) for f in files)} ({time.perf_counter() - t0:.1f} s)")
+            ctx.outputs.extend(files)
         path = manifest(files)
-        ctx.outputs.extend(files)
-    ctx.outputs.append(path)
+        ctx.outputs.append(path)
+        folder.commit()
+    # the work folder is OUT now: the context names the files where they are
+    ctx.outputs = [out / Path(p).relative_to(work) if Path(p).is_relative_to(work) else Path(p)
+                   for p in ctx.outputs]
+    ctx.out = out
+    if simulated:
+        ctx.data_dir, ctx.truth_dir = out / ctx.data_dir.relative_to(work), out / truth_dir.relative_to(work)
     return ctx

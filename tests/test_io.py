@@ -278,3 +278,52 @@ def test_write_study_round_trip(tmp_path):
     s = read_study(tmp_path)
     assert s.municipality == 'Den "Haag"' and s.window_end == pd.Timestamp("2019-12-31")
     assert s.horizons == (6, 12, 18) and s.seed == 3 and s.groups is None
+
+
+# ------------------------------------------------------------------------------------------------
+# SPSS value labels
+# ------------------------------------------------------------------------------------------------
+
+
+def _labelled_sav(path, df, labels):
+    import pyreadstat
+
+    pyreadstat.write_sav(df, str(path), variable_value_labels=labels)
+    return path
+
+
+def test_sav_value_labels_become_the_values(tmp_path):
+    df = pd.DataFrame({"person_id": ["1", "2", "3", "4"], "Programme": [1.0, 2.0, 3.0, np.nan],
+                       "sex": [1.0, 2.0, 1.0, 2.0], "hours": [20.0, 32.0, 36.0, 40.0]})
+    path = _labelled_sav(tmp_path / "programmes.sav", df, {
+        "Programme": {1: "Werkfit", 2: "Participatie"},
+        "sex": {1: "Man", 2: "Vrouw"},  # a CBS code column: validate maps the codes, they stay
+    })
+    back = read_raw(path)
+    assert back["programme"].tolist()[:3] == ["Werkfit", "Participatie", "3"]  # unlabelled code as text
+    assert pd.isna(back["programme"].iloc[3])
+    assert back["sex"].tolist() == [1.0, 2.0, 1.0, 2.0]
+    assert back["hours"].tolist() == [20.0, 32.0, 36.0, 40.0]
+
+
+def test_coded_columns_are_the_columns_validate_maps():
+    from reintegration_effects.io import CODED_COLUMNS
+    from reintegration_effects.validate import ALIASES
+
+    assert set(CODED_COLUMNS) == set(ALIASES)
+
+
+def test_sav_programme_labels_reach_the_validated_data(tmp_path):
+    from reintegration_effects.simulate import simulate_municipality, write_simulation
+    from reintegration_effects.validate import load_input
+
+    folder, _ = write_simulation(simulate_municipality(60, seed=3), tmp_path / "in")
+    programmes = pd.read_csv(folder / "programmes.csv", dtype=str)
+    names = sorted(programmes["programme"].unique())
+    codes = {name: float(i + 1) for i, name in enumerate(names)}
+    sav = programmes.assign(programme=programmes["programme"].map(codes),
+                            start=pd.to_datetime(programmes["start"]), end=pd.to_datetime(programmes["end"]))
+    (folder / "programmes.csv").unlink()
+    _labelled_sav(folder / "programmes.sav", sav, {"programme": {int(c): n for n, c in codes.items()}})
+    data = load_input(folder)
+    assert sorted(data.programmes["programme"].astype(str).unique()) == names
