@@ -53,6 +53,7 @@ from .contract import (
 from .dataset import InputData
 from .errors import InsufficientDataError
 from .panel import Panel, month_number, person_codes
+from .propensity import CollinearityError, ConstantColumnError, PropensityModel, SeparationError
 
 #: Outcomes estimated for every programme (contract outcomes + months on bijstand).
 ALL_OUTCOMES = (*OUTCOMES, "months_bijstand_18m")
@@ -413,6 +414,7 @@ class PropensityFit:
     design: np.ndarray
     coef: np.ndarray
     penalty: float
+    dropped: tuple[str, ...] = ()
 
     def linear_predictor(self, coef: np.ndarray | None = None) -> np.ndarray:
         return self.design @ (self.coef if coef is None else coef)
@@ -427,22 +429,34 @@ class PropensityFit:
         return score, hess
 
 
-def fit_propensity(x: np.ndarray, d: np.ndarray, w: np.ndarray | None = None) -> PropensityFit:
-    """Logistic regression of the start indicator on standardised covariates (nearly unpenalised:
-    sklearn's C = 1e4, which only keeps separated or constant columns finite)."""
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.preprocessing import StandardScaler
+def fit_propensity(x: np.ndarray, d: np.ndarray, w: np.ndarray | None = None,
+                   names: list[str] | None = None) -> PropensityFit:
+    """Unpenalised maximum-likelihood logit of the start indicator (:class:`PropensityModel`,
+    Newton-Raphson to the maximum) on standardised covariates.
 
-    c = 1e4
-    xs = StandardScaler().fit_transform(x)
-    model = LogisticRegression(C=c, max_iter=5000)
-    model.fit(xs, d, sample_weight=w)
-    design = np.column_stack([np.ones(len(xs)), xs])
-    return PropensityFit(design=design, coef=np.r_[model.intercept_, model.coef_[0]], penalty=1.0 / c)
+    For the risk sets, where a dummy can be constant or have no starts in a programme's pool,
+    covariates that make the maximum non-existent or not identified (constant, collinear or
+    separating columns, as :class:`PropensityModel` names them) are left out one set at a time
+    and listed in ``PropensityFit.dropped``; the public estimators raise instead."""
+    x = np.asarray(x, dtype=float)
+    labels = [f"x{j}" for j in range(x.shape[1])] if names is None else list(names)
+    keep = list(range(x.shape[1]))
+    for _ in range(x.shape[1] + 1):
+        try:
+            m = PropensityModel().fit_arrays(x[:, keep], d, weights=w, names=[labels[j] for j in keep])
+            break
+        except (ConstantColumnError, CollinearityError, SeparationError) as e:
+            bad = set(e.columns)
+            if not bad or not keep:
+                raise
+            keep = [j for j in keep if labels[j] not in bad]
+    return PropensityFit(design=m.scaled_design, coef=m.scaled_params, penalty=0.0,
+                         dropped=tuple(labels[j] for j in range(x.shape[1]) if j not in keep))
 
 
 def propensity_logit(x: np.ndarray, d: np.ndarray, w: np.ndarray | None = None) -> np.ndarray:
-    """Logit of the propensity score from a (nearly unpenalised) logistic regression."""
+    """Logit of the propensity score from the unpenalised maximum-likelihood logit
+    (:func:`fit_propensity`)."""
     return fit_propensity(x, d, w).linear_predictor()
 
 
@@ -699,7 +713,7 @@ def _match_programme(task, *, frame: pd.DataFrame, x_all: pd.DataFrame, model: D
     xs = x_all[sub].reset_index(drop=True)
     d = (fs["treatment"] == prog).to_numpy()
     w = fs["weight"].to_numpy()
-    ps = fit_propensity(xs.to_numpy(), d, w)
+    ps = fit_propensity(xs.to_numpy(), d, w, list(xs.columns))
     logit = ps.linear_predictor()
     cell = fs["month_index"].to_numpy().astype(np.int64) * 100 + _duration_band(
         fs["spell_month"].to_numpy(), model.duration_bands)
