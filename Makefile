@@ -46,5 +46,5 @@ lint: $(VENV)/.installed ## ruff, and the import layers of pyproject.toml (impor
 	$(BIN)/ruff check reintegration_effects tests benchmarks setup.py
 	$(BIN)/lint-imports
 
-clean: ## remove generated output and the virtual environment
-	rm -rf $(VENV) reports/default data/simulated .pytest_cache .hypothesis
+clean: ## remove generated output, the panel cache (reports/.reintegration-cache) and the virtual environment
+	rm -rf $(VENV) reports/default reports/.reintegration-cache data/simulated .pytest_cache .hypothesis
