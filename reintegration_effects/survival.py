@@ -175,6 +175,20 @@ def _z(alpha: float) -> float:
 # --------------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class LikelihoodRatioTest:
+    """Likelihood-ratio test of a fitted model against its null model (no covariates, the same
+    baseline): ``statistic`` = 2 (log L - log L_null), chi-squared with ``degrees_freedom`` (the
+    number of covariate terms), ``p_value``. Like lifelines' ``log_likelihood_ratio_test()``."""
+
+    statistic: float
+    degrees_freedom: int
+    p_value: float
+    log_likelihood: float
+    log_likelihood_null: float
+    test_name: str = "log-likelihood ratio test"
+
+
 class HazardResults:
     """A fitted proportional-hazards model: coefficients, hazard ratios, diagnostics.
 
@@ -191,12 +205,30 @@ class HazardResults:
     p_value, hazard_ratio, ci_lower, ci_upper (hazard-ratio scale), n, n_events (model-wide),
     term_n (spells with the term switched on at some point), term_events (events while it was on;
     both NaN for non-binary terms). :meth:`to_frame` gives the contract's ``hazards.csv`` rows.
+
+    Fit: :attr:`log_likelihood` (the partial log-likelihood for the Cox engines, as lifelines'
+    ``log_likelihood_``; the grouped-time log-likelihood for the discrete engines),
+    :meth:`log_likelihood_ratio_test` against the model without covariates, and :attr:`aic`
+    (for Cox the partial AIC, lifelines' ``AIC_partial_``; for the discrete engines the baseline
+    intervals count as parameters).
+
+    Examples
+    --------
+    >>> from lifelines.datasets import load_rossi
+    >>> res = CoxModel().fit(load_rossi(), duration_col="week", event_col="arrest",
+    ...                      covariates=["fin", "age", "race", "wexp", "mar", "paro", "prio"])
+    >>> round(res.log_likelihood, 2), round(res.aic, 2)
+    (-658.75, 1331.5)
+    >>> lr = res.log_likelihood_ratio_test()
+    >>> round(lr.statistic, 2), lr.degrees_freedom, f"{lr.p_value:.3g}"
+    (33.27, 7, '2.36e-05')
     """
 
     def __init__(self, *, model_name: str, params: pd.Series, variance: pd.DataFrame, alpha: float,
                  n: int, n_events: int, engine: str, model=None, fitter=None,
                  term_counts: pd.DataFrame | None = None, ph_test_fn: Callable | None = None,
-                 concordance_fn: Callable | None = None, notes: Sequence[str] = ()):
+                 concordance_fn: Callable | None = None, notes: Sequence[str] = (),
+                 loglik_fn: Callable | None = None):
         self.model_name = model_name
         self.params_ = params.astype(float)
         self.params_.index.name = "term"
@@ -215,6 +247,45 @@ class HazardResults:
         self._concordance: float | None = None
         self._cells: pd.DataFrame | None = None
         self._cells_fn: Callable | None = None
+        self._loglik_fn = loglik_fn  # () -> (log L, log L of the null model), for engines without lifelines
+        self._loglik: dict[str, float] = {}
+
+    # -- fit -----------------------------------------------------------------------------------
+    def _log_likelihoods(self, null: bool) -> tuple[float, float]:
+        if "ll" not in self._loglik or (null and "null" not in self._loglik):
+            if self._loglik_fn is not None:
+                self._loglik["ll"], self._loglik["null"] = map(float, self._loglik_fn())
+            elif hasattr(self.fitter, "log_likelihood_"):  # lifelines: its own null model on demand
+                self._loglik["ll"] = float(self.fitter.log_likelihood_)
+                if null:
+                    stat = float(self.fitter.log_likelihood_ratio_test().test_statistic)
+                    self._loglik["null"] = self._loglik["ll"] - stat / 2
+            else:
+                raise ValueError(f"model {self.model_name!r} ({self.engine}) has no log-likelihood "
+                                 "(fitted without data)")
+        return self._loglik["ll"], self._loglik.get("null", float("nan"))
+
+    @property
+    def log_likelihood(self) -> float:
+        """Maximised log-likelihood (partial for Cox: lifelines' ``log_likelihood_``)."""
+        return self._log_likelihoods(null=False)[0]
+
+    def log_likelihood_ratio_test(self) -> LikelihoodRatioTest:
+        """Likelihood-ratio test against the model without covariates (same baseline, strata);
+        returns a :class:`LikelihoodRatioTest` (statistic, degrees_freedom, p_value)."""
+        ll, ll0 = self._log_likelihoods(null=True)
+        stat = 2.0 * (ll - ll0)
+        df = len(self.params_)
+        return LikelihoodRatioTest(statistic=stat, degrees_freedom=df, p_value=float(stats.chi2.sf(stat, df)),
+                                   log_likelihood=ll, log_likelihood_null=ll0)
+
+    @property
+    def aic(self) -> float:
+        """-2 log-likelihood + 2 k; k the covariate terms (Cox: lifelines' ``AIC_partial_``), plus
+        the baseline intervals for the discrete-time engines."""
+        base = getattr(self, "baseline_", None)
+        k = len(self.params_) + (len(base) if base is not None else 0)
+        return -2.0 * self.log_likelihood + 2.0 * k
 
     @property
     def cells_(self) -> pd.DataFrame | None:
@@ -453,9 +524,10 @@ class CoxModel:
     """Cox proportional-hazards model for time-fixed covariates (lifelines ``CoxPHFitter``, Efron ties).
 
     ``CoxModel(alpha=0.05, penalizer=0.0, name="cox").fit(df, duration_col=..., event_col=...,
-    entry_col=None, covariates=None, strata=None, weights_col=None)`` returns
+    entry_col=None, covariates=[...], strata=None, weights_col=None)`` returns
     :class:`HazardResults`. ``entry_col`` gives left truncation (at risk for entry < t <= duration).
-    ``covariates=None`` uses every other numeric column.
+    ``covariates`` is required: without it the error lists the numeric columns it would have used
+    (an event flag's complement or a log duration among them would silently enter the model).
     """
 
     def __init__(self, *, alpha: float = 0.05, penalizer: float = 0.0, name: str = "cox"):
@@ -472,8 +544,12 @@ class CoxModel:
         strata_l = [strata] if isinstance(strata, str) else list(strata or [])
         _check_columns(df, special + strata_l, f"{type(self).__name__}.fit")
         if covariates is None:
-            covariates = [c for c in df.columns if c not in special + strata_l
-                          and pd.api.types.is_numeric_dtype(df[c])]
+            would = [c for c in df.columns if c not in special + strata_l and pd.api.types.is_numeric_dtype(df[c])]
+            raise ValueError(f"{type(self).__name__}.fit: covariates is required; without it every other numeric "
+                             f"column would be used: {would}. Fix: pass covariates=[...] with the columns "
+                             "that belong in the model.")
+        if isinstance(covariates, str):
+            covariates = [covariates]
         covariates = list(covariates)
         _check_columns(df, covariates, f"{type(self).__name__}.fit")
         d = df[special + strata_l + covariates].reset_index(drop=True)
@@ -1208,9 +1284,14 @@ class DiscreteTimeModel:
         def conc_fn(r):
             return _concordance_sorted(cells.bcodes, cells.linear_predictor(idx, r.params_.to_numpy()), ev, cells.n_at)
 
+        def loglik_fn():  # the same likelihood at the estimate and at the covariate-free MLE
+            null = _start_values(cells, ev, active, p, link)
+            return tuple(_grouped_pass(cells, ev, idx, active, v[:nb], v[nb:], link).ll for v in (fit.params, null))
+
         out = HazardResults(model_name=self.name, params=params, variance=var, alpha=self.alpha, n=n_units,
                             n_events=int(round(ev.sum())), engine=engine, model=self, fitter=fit.fitter,
-                            term_counts=term_counts, ph_test_fn=ph_fn, concordance_fn=conc_fn)
+                            term_counts=term_counts, ph_test_fn=ph_fn, concordance_fn=conc_fn,
+                            loglik_fn=loglik_fn)
         out.baseline_ = base
         out._cells_fn = lambda: cells.frame(idx, covariates, event_key, active)
         return out

@@ -170,7 +170,7 @@ def rossi():
 
 
 def test_rossi_published_cox_fit_through_package(rossi):
-    res = sv.CoxModel(name="rossi").fit(rossi, duration_col="week", event_col="arrest")
+    res = sv.CoxModel(name="rossi").fit(rossi, duration_col="week", event_col="arrest", covariates=ROSSI_COVS)
     s = res.summary
     for term, coef in ROSSI_PUBLISHED.items():
         assert s.loc[term, "estimate"] == pytest.approx(coef, abs=5e-4), term
@@ -184,7 +184,7 @@ def test_rossi_published_cox_fit_through_package(rossi):
 
 
 def test_rossi_cloglog_on_person_weeks_matches_cox(rossi):
-    cox = sv.CoxModel().fit(rossi, duration_col="week", event_col="arrest")
+    cox = sv.CoxModel().fit(rossi, duration_col="week", event_col="arrest", covariates=ROSSI_COVS)
     pw = sv.expand_person_periods(rossi, duration_col="week", event_col="arrest")
     assert len(pw) == rossi["week"].sum() and pw["event"].sum() == 114
     dt = sv.DiscreteTimeModel(link="cloglog", solver="statsmodels").fit(pw, time_col="time", event_col="event",
@@ -217,7 +217,7 @@ def test_ph_test_and_concordance_match_lifelines(rossi):
     from lifelines.statistics import proportional_hazard_test
     from lifelines.utils import concordance_index
 
-    res = sv.CoxModel().fit(rossi, duration_col="week", event_col="arrest")
+    res = sv.CoxModel().fit(rossi, duration_col="week", event_col="arrest", covariates=ROSSI_COVS)
     ref = proportional_hazard_test(res.fitter, rossi, time_transform="km").summary
     ph = res.ph_test()
     assert list(ph.columns) == ["model", "term", "test", "test_statistic", "df", "p_value", "fails", "recommendation"]
