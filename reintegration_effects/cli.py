@@ -110,7 +110,10 @@ def _cmd_verify(args) -> int:
 
     result = verify(args.out)
     lines = []
-    if result.status != COMPLETE:
+    if result.status is None:
+        lines.append("manifest.json has no status: written by an older version of the package, which cannot "
+                     "vouch for the folder")
+    elif result.status != COMPLETE:
         lines.append(f"manifest.json has status {result.status!r}, not {COMPLETE!r}: the run did not finish")
     for label, names in (("changed (hash differs)", result.changed), ("missing", result.missing),
                          ("extra (not in the manifest)", result.extra)):
@@ -177,7 +180,8 @@ def _os_error_message(e: OSError) -> str:
     if e.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)):
         fix = "free disk space (or choose an --out / --cache on another disk) and run again"
     elif isinstance(e, PermissionError) or e.errno == errno.EROFS:
-        fix = "choose folders you can write to (--out, --cache), or ask for write access"
+        fix = ("choose folders you can write to (--out, --cache), or ask for write access; on Windows, also "
+               "close programs that hold a file of the output folder open (Excel locks the CSVs it shows)")
     elif isinstance(e, NotADirectoryError | FileExistsError):
         fix = "a file stands where a folder is needed: choose another path, or move the file"
     elif isinstance(e, FileNotFoundError):
