@@ -122,3 +122,47 @@ def test_run_with_no_pdf_writes_the_html_report_only(two_runs, tmp_path, monkeyp
     m = json.loads((out / "manifest.json").read_text())
     assert m["report"] == ["report.html"]
     assert "report.pdf" not in json.dumps(m)
+    # the report is hashed like every other file, and nothing names the temporary folder
+    assert m["status"] == "complete" and len(m["outputs"]["report.html"]) == 64
+    assert main(["verify", str(out)]) == 0
+    assert ".tmp-" not in (out / "report.html").read_text(encoding="utf-8")
+
+
+def test_run_refuses_bad_settings_before_writing(tmp_path):
+    """The API refuses what the CLI's option checks refuse (RunError: exit status 2 on the command line)."""
+    from reintegration_effects.manifest import RunError
+    from reintegration_effects.pipeline import run
+
+    out = tmp_path / "out"
+    for kwargs in ({"persons": 0}, {"persons": -5}, {"max_risk_set_rows": -1}, {"seed": -1}):
+        with pytest.raises(RunError):
+            run(None, out, **{"seed": 7, "with_report": False, **kwargs})
+    with pytest.raises(RunError, match="at least 10"):
+        run(None, out, seed=7, persons=5, with_report=False)
+    assert not out.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == []  # no lock, no temporary folder
+
+
+def test_a_run_that_fails_midway_leaves_the_previous_run_whole(two_runs, tmp_path, monkeypatch):
+    """A rerun that breaks after writing some tables: OUT keeps the old tables and the old manifest,
+    whose hashes still match (no manifest vouching for a mix)."""
+    import shutil
+
+    from reintegration_effects import pipeline
+    from reintegration_effects.manifest import verify
+
+    data, (done, _) = two_runs
+    out = tmp_path / "out"
+    shutil.copytree(done, out)
+    before = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+
+    def half(ctx):
+        (ctx.tables_dir / "flows.csv").write_text("new,but,half\n")
+        raise RuntimeError("killed midway")
+
+    monkeypatch.setattr(pipeline, "STEPS", [*pipeline.STEPS[:2], ("half", half)])
+    with pytest.raises(RuntimeError, match="killed midway"):
+        pipeline.run(data, out, seed=7, with_report=False, echo=lambda _m: None)
+    assert {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+    assert verify(out).ok
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".reintegration-cache", "out"]  # no lock, no temp
