@@ -450,3 +450,28 @@ def test_unwritable_cache_does_not_stop_the_run(data, tmp_path, fast, capsys):
     blocker.write_text("a file where the cache folder's parent should be")
     assert _run(data, tmp_path / "out", "--cache", str(blocker / "cache")) == 0
     assert "panel cache not written" in capsys.readouterr().out
+
+
+def test_a_lock_without_a_pid_is_stale_only_when_old(data, tmp_path, fast, capsys):
+    lock = tmp_path / ".out.lock"
+    lock.write_text("")  # a run that died between creating the lock and writing its pid
+    assert _run(data, tmp_path / "out") == 2  # could be a run starting right now
+    assert "another run is writing" in capsys.readouterr().err
+    old = time.time() - 3600
+    os.utime(lock, (old, old))
+    assert _run(data, tmp_path / "out") == 0
+
+
+def test_a_run_killed_between_the_two_renames_gets_its_old_out_back(data, tmp_path, fast, monkeypatch):
+    out = tmp_path / "out"
+    assert _run(data, out) == 0
+    before = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    out.rename(tmp_path / ".out.old-999999-dead")  # OUT renamed aside, the new one never arrived
+
+    def fails(ctx):
+        raise RuntimeError("the next run fails too")
+
+    monkeypatch.setattr(pipeline, "STEPS", [*fast[:2], ("fails", fails)])
+    assert _run(data, out) == 1
+    assert {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+    assert _leftovers(out) == []
