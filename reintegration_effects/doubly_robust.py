@@ -18,6 +18,7 @@ import pandas as pd
 from scipy import stats
 
 from .effects import att_from_score, att_score, default_classifier, default_regressor, fit_fold
+from .parallel import map_tasks
 from .propensity import check_numeric_columns, treatment_indicator
 
 __all__ = ["DoublyRobustATT", "DoublyRobustResults"]
@@ -102,6 +103,9 @@ class DoublyRobustATT:
         Level of the confidence intervals.
     random_state : int, numpy Generator or None
         Seeds the fold split and the default learners.
+    parallel : ParallelConfig or None
+        How the folds are fitted (:func:`reintegration_effects.parallel.map_tasks`, one thread
+        per fit; None: the environment decides). The results do not depend on it.
 
     Examples
     --------
@@ -123,13 +127,14 @@ class DoublyRobustATT:
     """
 
     def __init__(self, *, propensity_model=None, outcome_model=None, n_folds: int = 5, trim: float = 0.95,
-                 alpha: float = 0.05, random_state=None):
+                 alpha: float = 0.05, random_state=None, parallel=None):
         self.propensity_model = propensity_model
         self.outcome_model = outcome_model
         self.n_folds = n_folds
         self.trim = trim
         self.alpha = alpha
         self.random_state = random_state
+        self.parallel = parallel
 
     def fit(self, df: pd.DataFrame, *, outcome: str, treatment: str, covariates: Sequence[str],
             groups: str | None = None, cluster: str | None = None, weights: str | None = None
@@ -191,8 +196,9 @@ class DoublyRobustATT:
         splits = [(train, test, w[train]) for train, test in folds.split(x, d, groups=cl)]
         t = d.astype(np.int64)
         e, mu0 = np.zeros(n), np.zeros(n)
-        for test, proba, mu in map(partial(fit_fold, x=x, t=t, controls=~d, ys={"y": y}, clf=clf, reg=reg,
-                                           n_labels=2), splits):
+        parts = map_tasks(partial(fit_fold, x=x, t=t, controls=~d, ys={"y": y}, clf=clf, reg=reg, n_labels=2),
+                          splits, self.parallel)
+        for test, proba, mu in parts:
             e[test] = proba[:, 1]
             mu0[test] = mu["y"]
         keep = e <= self.trim
