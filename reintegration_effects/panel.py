@@ -417,8 +417,10 @@ def _save_cache(panel: Panel, folder: Path) -> None:
         panel.save(tmp)
         hashes = {name: file_sha256(tmp / name) for name in _CACHE_FILES}
         (tmp / CACHE_HASHES).write_text(json.dumps(hashes, indent=2) + "\n", encoding="utf-8")
-        if folder.exists():  # a cache found unusable: replaced
-            shutil.rmtree(folder)
+        if folder.exists():
+            if cache_problem(folder) is None:  # another run wrote this panel meanwhile: keep theirs
+                return
+            shutil.rmtree(folder)  # the cache found unusable: replaced
         try:
             os.rename(tmp, folder)
         except OSError:  # another run wrote the same panel a moment ago: keep theirs
