@@ -76,7 +76,7 @@ def step_validate(ctx: RunContext) -> str:
 def step_panel(ctx: RunContext) -> str:
     cache = ctx.cache_dir if ctx.cache_dir is not None else default_cache_dir(ctx.out)
     ctx.panel, folder, ctx.panel_reused = load_or_build_panel(ctx.data, cache, echo=ctx.echo)
-    how = "reused cache" if ctx.panel_reused else "built and cached"
+    how = "reused cache" if ctx.panel_reused else ("built and cached" if folder.exists() else "built, not cached")
     return f"{len(ctx.panel.months):,} person-months, {len(ctx.panel.spells):,} bijstand spells ({how}: {folder})"
 
 
