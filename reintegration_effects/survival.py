@@ -2711,6 +2711,9 @@ class ExitToWorkModel:
             raise ValueError(f"{self.name}: no exits to {self.destination} in the window; nothing to fit.")
         engine = _choose_engine(self.engine, len(d.sid), self.max_lifelines_rows)
         keep, notes = _drop_degenerate(d.view(), d.event, what=f"{self.name}: ")
+        if not keep:  # a handful of spells: every term constant, or without events on one side
+            raise InsufficientDataError(f"{self.name}: {int(d.event.sum())} exit(s) to {self.destination} leave no "
+                                        f"term that can be estimated (all {len(notes)} dropped); nothing to fit.")
         res = _fit_periods(name=self.name, engine=engine, d=d, variant="time_varying", terms=keep,
                            alpha=self.alpha, baseline=self.baseline)
         out = _as_exit_results(res)
@@ -2719,6 +2722,9 @@ class ExitToWorkModel:
         out.programmes = tuple(lab for lab in d.labels if programme_term(lab) in keep)
         if self.fit_ever and len(d.ever_names):
             keep_e, notes_e = _drop_degenerate(d.view("ever"), d.event, what=f"{self.name}_ever: ")
+            if not keep_e:  # no programme term left: no 'ever' comparison (the immortal-time table stays empty)
+                out.notes = [*notes, *notes_e, f"{self.name}_ever: no term left; immortal-time comparison left out"]
+                return out
             # starting values: the time-varying fit (same baselines, nearly the same terms)
             ever = _fit_periods(name=f"{self.name}_ever", engine=engine, d=d, variant="ever", terms=keep_e,
                                 alpha=self.alpha, baseline=self.baseline, start=res if engine != "lifelines" else None)
@@ -2935,6 +2941,9 @@ class ReentryModel:
         d = self._design(r)
         terms = [c for c in d.columns if c not in ("spell_id", "person_id", "duration", "event")]
         keep, notes = _drop_degenerate(d[terms], d["event"].to_numpy(), what="reentry: ")
+        if not keep:  # as in ExitToWorkModel
+            raise InsufficientDataError(f"reentry: {int(d['event'].sum())} re-entries leave no term that can be "
+                                        f"estimated (all {len(notes)} dropped); nothing to fit.")
         engine = _choose_engine(self.engine, int(d["duration"].sum()), self.max_lifelines_rows)
         if engine == "lifelines":
             res = CoxModel(alpha=self.alpha, name=self.name).fit(
@@ -2995,7 +3004,7 @@ def survival_tables(panel: Panel, data=None, *, alpha: float = 0.05, lock_in: bo
     try:
         reentry_res = ReentryModel(engine=engine, alpha=alpha)._fit_table(reentry)
     except ValueError as e:
-        reentry_note = str(e)
+        reentry_note = str(e) if str(e).startswith("reentry") else f"reentry: not fitted: {e}"
     del reentry
     results: dict[str, HazardResults] = {}
     notes: list[str] = []
@@ -3007,7 +3016,8 @@ def survival_tables(panel: Panel, data=None, *, alpha: float = 0.05, lock_in: bo
             d = model._design(panel, data) if d is None else d.for_destination(dest)
             results[_MODEL_NAMES[dest]] = model._fit_design(d)
         except ValueError as e:
-            notes.append(str(e))
+            name = _MODEL_NAMES[dest]
+            notes.append(str(e) if str(e).startswith(name) else f"{name}: not fitted: {e}")
     del d  # the person-month design; the fitted models keep only their cells
     if reentry_res is not None:
         results["reentry"] = reentry_res
