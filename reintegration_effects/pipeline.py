@@ -203,7 +203,12 @@ def step_survival(ctx: RunContext) -> str:
         warnings.simplefilter("always", StatisticalWarning)
         out = survival_tables(ctx.panel, ctx.data)
     curve_notes = [str(w.message) for w in caught if issubclass(w.category, StatisticalWarning)]
-    ctx.notes.extend(curve_notes)
+    for n in curve_notes:  # groups left out of a curve table that has others: a partial skip
+        table, _, why = n.partition(": ")
+        if table in out and len(out[table]):
+            ctx.notes.append(InsufficientDataError(why).note([f"{table} (some groups)"]))
+        elif table not in out:
+            ctx.notes.append(n)
     results = out.pop("results")
     model_notes = out.pop("notes")
     ctx.notes.extend(model_notes)
@@ -214,15 +219,19 @@ def step_survival(ctx: RunContext) -> str:
         except DisclosureError as e:  # too few observations for its terms: left out, not published
             results.pop(name)
             ctx.notes.append(InsufficientDataError(str(e)).note(_drop_model(out, name)))
+    empty: dict[str, list[str]] = {}  # reason -> tables left empty for it
     for table in ("km", "medians", "cumulative_incidence", "reentry_km", "hazards"):
         if not len(out.get(table, ())):
             if table == "hazards":
                 why = [n for n in model_notes if "dropped" not in n] or ["no model could be fitted"]
+                tables = ["hazards", "cause_specific", "ph_tests", "immortal_time"]
             else:
-                why = [n for n in curve_notes if n.startswith(f"{table}:")] or [
+                why = [n.partition(": ")[2] for n in curve_notes if n.startswith(f"{table}:")] or [
                     f"none of the {len(ctx.panel.spells):,} bijstand spells has a month of follow-up inside the "
                     "window" if table != "reentry_km" else "no exit from bijstand with a month of follow-up"]
-            ctx.notes.append(InsufficientDataError("; ".join(n.rstrip(". ") for n in why)).note((table,)))
+                tables = [table]
+            empty.setdefault("; ".join(n.rstrip(". ") for n in why), []).extend(tables)
+    ctx.notes.extend(InsufficientDataError(reason).note(tables) for reason, tables in empty.items())
     _write(ctx, out)
     hz = out["hazards"]
     return f"{len(results)} hazard models, {len(hz)} terms; curves for {out['km']['group'].nunique()} groups"
