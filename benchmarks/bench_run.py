@@ -74,7 +74,9 @@ def run(persons: int) -> list[dict]:
     log: list[str] = []
     try:
         t0 = time.perf_counter()
-        proc = subprocess.Popen([*_command(), "run", "--data", str(folder), "--out", str(out), "--no-pdf"],
+        # a cache folder of its own (removed with out), so the panel is built, never reused
+        proc = subprocess.Popen([*_command(), "run", "--data", str(folder), "--out", str(out / "run"), "--no-pdf",
+                                 "--cache", str(out / "cache")],
                                 stdout=subprocess.PIPE, text=True, bufsize=1)
         sampler = TreeMemory(proc.pid)
         sampler.start()
@@ -85,7 +87,7 @@ def run(persons: int) -> list[dict]:
         proc.returncode = os.waitstatus_to_exitcode(status)  # reaped here, not by Popen
         wall = time.perf_counter() - t0
         tree_peak = sampler.stop() / 2**30
-        truth_rows = _against_truth(out / "tables" / "effects.csv", folder.parent / "input_truth" / "true_effects.csv")
+        truth_rows = _against_truth(out / "run" / "tables" / "effects.csv", folder.parent / "input_truth" / "true_effects.csv")
     finally:
         shutil.rmtree(out, ignore_errors=True)
     if status != 0:
