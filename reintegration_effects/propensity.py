@@ -5,9 +5,11 @@ the public estimators share.
 reweighted least squares) with step halving, on internally standardised covariates, and reports
 the coefficients on the covariates' own scale. It stops when the largest gradient component
 (standardised scale) divided by ``1 + |log-likelihood|`` is below ``tol`` (1e-8), or raises:
-there is no silent early stop. Before fitting it names missing values, non-numeric and constant
-columns and collinear columns; after fitting it checks for (quasi-)complete separation, where
-the maximum does not exist, with a linear programme (Konis 2007) and names the columns.
+there is no silent early stop: the Newton step must have shrunk too (below 1e-6), since under
+separation the gradient vanishes while the coefficients keep growing. Before fitting it names
+missing values, non-numeric and constant columns, collinear columns and single columns that
+separate; when Newton stalls it checks for (quasi-)complete separation, where the maximum does
+not exist, with a linear programme (Konis 2007) and names the columns.
 """
 
 from __future__ import annotations
@@ -29,8 +31,9 @@ __all__ = [
     "check_numeric_columns",
 ]
 
-#: Rows whose |linear predictor| exceeds this after the fit trigger the separation check.
-EXTREME_LINEAR_PREDICTOR = 12.0
+#: Largest Newton step (standardised scale) at convergence; a vanishing gradient with larger
+#: steps means coefficients running off to infinity, and triggers the separation check.
+NEWTON_STEP_TOL = 1e-6
 
 
 class PropensityModelError(ValueError):
@@ -180,18 +183,32 @@ def _collinear(a: np.ndarray, names: Sequence[str], w: np.ndarray) -> None:
                             [labels[j] for j in dep])
 
 
-def _separation(a: np.ndarray, d: np.ndarray, names: Sequence[str]) -> tuple[list[str], np.ndarray] | None:
-    """A direction b with (2d-1) a'b >= 0 on every row and > 0 on some (Konis 2007), found by a
-    linear programme; returns (covariates in it, rows it predicts perfectly) or None."""
-    from scipy.optimize import linprog
+def _raise_separation(cols: list[str], rows: np.ndarray):
+    raise SeparationError(
+        f"perfect or quasi-complete separation by covariate(s) {cols}: a combination of them "
+        f"predicts the treatment of {int(rows.sum())} row(s) exactly, so the maximum-likelihood "
+        "estimate does not exist. Fix: leave out or coarsen those column(s), or drop the rows "
+        "they predict perfectly (they have no comparable rows in the other group).", cols)
 
-    # one column alone: every treated row on one side of every comparison row (cheap, no LP)
+
+def _single_column_separation(a: np.ndarray, d: np.ndarray, names: Sequence[str]
+                              ) -> tuple[list[str], np.ndarray] | None:
+    """One column alone separates: every treated row on one side of every comparison row (for
+    example a dummy that no treated row has). Cheap, checked before the fit."""
     for j in range(1, a.shape[1]):
         zt, zc = a[d, j], a[~d, j]
         if zt.max() <= zc.min():
             return [names[j - 1]], (d & (a[:, j] < zc.min())) | (~d & (a[:, j] > zt.max()))
         if zt.min() >= zc.max():
             return [names[j - 1]], (d & (a[:, j] > zc.max())) | (~d & (a[:, j] < zt.min()))
+    return None
+
+
+def _separation(a: np.ndarray, d: np.ndarray, names: Sequence[str]) -> tuple[list[str], np.ndarray] | None:
+    """A direction b with (2d-1) a'b >= 0 on every row and > 0 on some (Konis 2007), found by a
+    linear programme; returns (covariates in it, rows it predicts perfectly) or None."""
+    from scipy.optimize import linprog
+
     s = np.where(d, 1.0, -1.0)
     m = a * s[:, None]
     k = a.shape[1]
@@ -326,20 +343,31 @@ class PropensityModel:
         beta[0] = np.log(pbar / (1 - pbar))
         eta = a @ beta
         ll = _loglik(eta, dv, w)
-        rel, converged, it = np.inf, False, 0
-        for it in range(1, self.max_iter + 1):
+        sep = _single_column_separation(a, d, names)
+        if sep is not None:
+            _raise_separation(*sep)
+        rel, converged, stalled, it = np.inf, False, 0, 0
+        while True:
             p = _expit(eta)
             g = a.T @ (w * (dv - p))
             rel = float(np.abs(g).max() / (1.0 + abs(ll)))
-            if rel < self.tol:
-                converged = True
-                it -= 1
-                break
             h = (a * (w * p * (1 - p))[:, None]).T @ a
             try:
                 step = np.linalg.solve(h, g)
             except np.linalg.LinAlgError:
                 step = np.linalg.lstsq(h, g, rcond=None)[0]
+            if rel < self.tol:
+                if np.abs(step).max() < NEWTON_STEP_TOL:
+                    converged = True
+                    break
+                # the gradient vanishes while the Newton steps do not shrink: coefficients running
+                # off to infinity (separation) rather than a maximum; a few steps tell them apart
+                stalled += 1
+                if stalled >= 3:
+                    break
+            if it == self.max_iter:
+                break
+            it += 1
             t = 1.0
             for _ in range(40):
                 new = beta + t * step
@@ -349,15 +377,11 @@ class PropensityModel:
                     break
                 t /= 2
             beta, eta, ll = new, eta_new, ll_new
-        if not converged or np.abs(eta).max() > EXTREME_LINEAR_PREDICTOR:
+        if not converged:
             sep = _separation(a, d, names)
             if sep is not None:
-                cols, rows = sep
-                raise SeparationError(
-                    f"perfect or quasi-complete separation by covariate(s) {cols}: a combination of them "
-                    f"predicts the treatment of {int(rows.sum())} row(s) exactly, so the maximum-likelihood "
-                    "estimate does not exist. Fix: leave out or coarsen those column(s), or drop the rows "
-                    "they predict perfectly (they have no comparable rows in the other group).", cols)
+                _raise_separation(*sep)
+            converged = rel < self.tol  # weakly identified but at the gradient criterion
         if not converged:
             raise LogitConvergenceError(
                 f"the logit did not converge in {self.max_iter} Newton iterations (relative gradient "
