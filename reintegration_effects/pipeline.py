@@ -133,6 +133,7 @@ def step_monitor(ctx: RunContext) -> str:
     careers.pop("career_medoids", None)  # a medoid is one real person's sequence: not published
     tables.update(careers)
     written = _write(ctx, tables)
+    _note_empty_outputs(ctx, written)
     n_cohorts = tables["flows"]["cohort"].nunique()
     return f"{n_cohorts} cohorts; {len(written)} tables written"
 
@@ -182,9 +183,10 @@ def step_effects(ctx: RunContext) -> str:
         tables.update(het.to_frames())
         tables["effects_sensitivity"] = add_sensitivity_sentences(tables["effects_sensitivity"], lang=ctx.lang,
                                                                   alpha=het.model.alpha)
-    _write(ctx, tables)
+    written = _write(ctx, tables)
     protected, _ = protect_table("effects", tables["effects"])  # sentences only from published cells
-    _write(ctx, {"effects_plain_language": plain_language(protected, lang=ctx.lang)})
+    written += _write(ctx, {"effects_plain_language": plain_language(protected, lang=ctx.lang)})
+    _note_empty_outputs(ctx, written)
     n_t = int((risk.frame["treatment"] != "none").sum())
     w = risk.frame.loc[risk.frame["treatment"] == "none", "weight"]
     thinned = f" (comparison pool thinned to 1 in {w.iloc[0]:.1f}, weighted)" if len(w) and w.iloc[0] > 1 else ""
@@ -232,9 +234,27 @@ def step_survival(ctx: RunContext) -> str:
                 tables = [table]
             empty.setdefault("; ".join(n.rstrip(". ") for n in why), []).extend(tables)
     ctx.notes.extend(InsufficientDataError(reason).note(tables) for reason, tables in empty.items())
-    _write(ctx, out)
+    _note_empty_outputs(ctx, _write(ctx, out))
     hz = out["hazards"]
     return f"{len(results)} hazard models, {len(hz)} terms; curves for {out['km']['group'].nunique()} groups"
+
+
+def _note_empty_outputs(ctx: RunContext, written: list[Path]) -> None:
+    """A run-log line for each table written without rows that no earlier line explains: every row
+    was too small to publish (or, for a curve, none of its time points is a published one)."""
+    from .errors import InsufficientDataError
+
+    explained = {t.split(" ")[0] for n in ctx.notes for t in (InsufficientDataError.parse_note(n) or ((), ""))[0]}
+    empty = []
+    for path in written:
+        if path.suffix == ".csv" and path.stem not in explained:
+            with open(path, encoding="utf-8") as f:
+                if sum(1 for _ in zip(range(2), f, strict=False)) < 2:  # a header line only (or nothing)
+                    empty.append(path.stem)
+    if empty:
+        ctx.notes.append(InsufficientDataError(
+            "no row left to publish: every estimate rests on too few persons, or falls between the published "
+            "time points").note(empty))
 
 
 def _drop_model(out: dict, name: str) -> list[str]:
