@@ -34,8 +34,12 @@ Documented choices (defaults = :data:`CBS_RULES`):
   to even, so the result does not depend on the neighbouring multiple.
 - Shares need a denominator of at least ``min_denominator`` persons, a numerator cell that passes
   the cell rule, and a complement (denominator - numerator) that passes it too: "11 of 12 found
-  work" tells that one person did not. Shares are rounded to ``decimals`` (default 3, i.e. 0.1
-  percentage point) so that they do not undo the rounding of the counts.
+  work" tells that one person did not. A share is computed from the *published* (rounded) numerator
+  and denominator and then rounded to ``decimals`` (default 3): a share of the exact counts would
+  undo their rounding (0.903 beside 270 of 300 pins 271 of 300).
+- CSV fields that begin with ``=``, ``+``, ``-`` or ``@`` in text columns get a leading ``'`` when
+  written (OWASP CSV-injection rule: a spreadsheet would run them as formulas); numeric columns
+  are written as numbers (``-0.031`` stays a number).
 - Quantiles need at least ``max(min_persons, min_persons_quantile)`` persons (default 10; use
   :data:`INCOME_RULES` with 100 for wages and incomes, after domain.md's "stricter rules for income
   figures, e.g. at least 100 units"), and a
@@ -70,6 +74,7 @@ __all__ = [
     "check_figure",
     "check_model_output",
     "check_table",
+    "escape_formulas",
     "protect_counts",
     "protect_quantiles",
     "protect_shares",
@@ -554,7 +559,12 @@ def protect_shares(
     out.loc[suppressed, numerator] = pd.NA
     out[denominator] = pd.array(round_count(den, rules.rounding_base), dtype="Int64")
     out.loc[small_den, denominator] = pd.NA
-    share = np.round(num / np.where(den > 0, den, 1), decimals)
+    # the share is computed from the *published* (rounded) counts: it then pins nothing that the
+    # rounded counts do not already show (a share of the exact counts, to 3 decimals, would give
+    # the exact numerator back from the rounded denominator)
+    num_pub = round_count(num, rules.rounding_base)
+    den_pub = round_count(den, rules.rounding_base)
+    share = np.round(num_pub / np.where(den_pub > 0, den_pub, 1), decimals)
     out[share_col] = pd.array(np.where(share_ok, share, np.nan), dtype="Float64")
     out.loc[~share_ok, share_col] = pd.NA
     out["suppressed"] = suppressed
@@ -871,8 +881,43 @@ def write_protected_csv(
     check_table(table, name=name, rules=rules, count_cols=count_cols, layout=layout)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    table.to_csv(path, index=False)
+    escape_formulas(table).to_csv(path, index=False)
     return path
+
+
+#: First characters that make a spreadsheet read a CSV field as a formula (OWASP CSV injection).
+FORMULA_PREFIXES = ("=", "+", "-", "@")
+
+
+def escape_formulas(df: pd.DataFrame) -> pd.DataFrame:
+    """The table with text fields that begin with ``=``, ``+``, ``-`` or ``@`` prefixed by ``'``.
+
+    OWASP's CSV-injection rule: a label such as ``=HYPERLINK(...)`` would be run as a formula when
+    the CSV is opened in a spreadsheet; with a leading single quote it is shown as text and stays
+    readable. Only text (object, string, category) columns and the column names are touched:
+    numbers, including negative ones (``-0.031``), stay numbers. Returns a copy when anything
+    changes, else the table itself.
+    """
+
+    def esc(x: Any) -> Any:
+        return "'" + x if isinstance(x, str) and x.startswith(FORMULA_PREFIXES) else x
+
+    out = df
+    for c in df.columns:
+        col = df[c]
+        if pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col) or \
+                pd.api.types.is_datetime64_any_dtype(col):
+            continue
+        values = col.astype(object)
+        escaped = values.map(esc)
+        if not escaped.equals(values):
+            out = out.copy() if out is df else out
+            out[c] = escaped
+    names = [esc(c) for c in df.columns]
+    if names != list(df.columns):
+        out = out.copy() if out is df else out
+        out.columns = names
+    return out
 
 
 def save_protected_figure(fig: Figure, path: str | Path, *, name: str, **savefig_kwargs: Any) -> Path:

@@ -9,6 +9,7 @@ table without a plan here cannot be written: add its plan rather than bypass the
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -46,6 +47,314 @@ def _rows(df: pd.DataFrame, count_cols, rules=sdc.CBS_RULES) -> pd.DataFrame:
     return out
 
 
+# ------------------------------------------------------------------------------------------------
+# Curves from protected counts
+# ------------------------------------------------------------------------------------------------
+
+_Z95 = 1.959963984540054
+
+
+def _z(alpha: float) -> float:
+    """The normal quantile of a two-sided (1 - alpha) interval."""
+    if alpha == 0.05:
+        return _Z95
+    from scipy.stats import norm
+
+    return float(norm.ppf(1 - alpha / 2))
+
+
+def _round_int(x, base: int) -> np.ndarray:
+    """Round (possibly fractional) counts to the nearest whole number, then to a multiple of ``base``."""
+    return sdc.round_count(np.floor(np.asarray(x, dtype=float) + 0.5).astype(np.int64), base)
+
+
+def _curve_intervals(times: np.ndarray, surv_at, events_in, grid, rules) -> list[tuple]:
+    """The published intervals of one curve: (start, end, exact events per cause, effective at risk).
+
+    Candidate ends are the ``grid`` times (:data:`CURVE_TIMES`). An interval is extended over the
+    next grid time until every cause has at least ``rules.min_persons`` events in it; its
+    effective number at risk is ``events / q`` with ``q = 1 - S(end) / S(start)`` the exact drop of
+    the curve over the interval (for a one-month interval exactly the number at risk; for longer
+    ones an events-weighted mean of the monthly risk sets, so left truncation and censoring within
+    the interval are accounted for). The curve stops before an interval whose survivors
+    (effective at risk - events) would number fewer than ``rules.min_persons``, and at the
+    last interval that reaches the event rule: the tail beyond is not published.
+    """
+    out = []
+    start, s_start = 0.0, 1.0
+    for end in grid:
+        if end <= start:
+            continue
+        d = np.asarray(events_in(start, end), dtype=float)
+        if (d < rules.min_persons).any():
+            continue  # too few events (of some cause): merged with the next interval
+        s_end = surv_at(end)
+        q = 1.0 - s_end / s_start if s_start > 0 else np.nan
+        if not np.isfinite(q) or q <= 0:
+            break
+        n_eff = d.sum() / q
+        if n_eff - d.sum() < rules.min_persons:
+            break  # "all but a few left": the tail is not published
+        out.append((start, float(end), d, n_eff))
+        start, s_start = float(end), s_end
+    return out
+
+
+def _km_from_counts(n: np.ndarray, d: np.ndarray, alpha: float = 0.05) -> tuple[np.ndarray, ...]:
+    """Survival and exponential-Greenwood (log(-log)) bands from interval counts (n at risk, d events)."""
+    n, d = np.asarray(n, float), np.asarray(d, float)
+    z = _z(alpha)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        s = np.cumprod(1 - d / n)
+        v = np.cumsum(d / (n * (n - d)))
+        c = z * np.sqrt(v) / np.abs(np.log(s))
+        lo = np.where((s > 0) & (s < 1), s ** np.exp(c), np.where(s >= 1, 1.0, 0.0))
+        hi = np.where((s > 0) & (s < 1), s ** np.exp(-c), np.where(s >= 1, 1.0, 0.0))
+    return s, lo, hi
+
+
+def _aj_from_counts(n: np.ndarray, d: np.ndarray, dk: np.ndarray, alpha: float = 0.05) -> tuple[np.ndarray, ...]:
+    """Aalen-Johansen cumulative incidence of one cause with its log(-log) bands, from interval counts.
+
+    The same estimator and delta-method variance as :func:`~reintegration_effects.survival.aalen_johansen`,
+    with each published interval as one time point (n at risk, d events of any cause, dk of this cause).
+    """
+    n, d, dk = (np.asarray(x, float) for x in (n, d, dk))
+    z = _z(alpha)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        S = np.cumprod(1 - d / n)
+        S_lag = np.concatenate([[1.0], S[:-1]])
+        a = np.where(n > d, d / (n * (n - d)), 0.0)
+        F = np.cumsum(S_lag * dk / n)
+        b = S_lag * dk / n ** 2
+        first = F ** 2 * np.cumsum(a) - 2 * F * np.cumsum(a * F) + np.cumsum(a * F ** 2)
+        second = np.cumsum(S_lag ** 2 * dk * (n - dk) / n ** 3)
+        third = F * np.cumsum(b) - np.cumsum(b * F)
+        var = np.maximum(first + second - 2 * third, 0.0)
+        se_t = np.sqrt(var) / (F * np.abs(np.log(F)))
+        ft = np.log(-np.log(F))
+        lo = np.where(F > 0, np.exp(-np.exp(ft + z * se_t)), 0.0)
+        hi = np.where(F > 0, np.exp(-np.exp(ft - z * se_t)), 0.0)
+        km_k = np.cumprod(1 - dk / n)
+    return F, lo, hi, S, 1 - km_k
+
+
+def _protect_km(df: pd.DataFrame, rules=sdc.CBS_RULES) -> pd.DataFrame:
+    """``km`` / ``reentry_km`` published from protected counts (see :func:`_curve_intervals`).
+
+    Per group: a row at time 0 (survival 1; persons = observed from time 0, rounded, hidden below
+    the threshold) and one row per published interval ending at ``time``: ``events`` (rounded,
+    at least 10), ``persons`` (effective number at risk in the interval, rounded), ``interval_start``,
+    and ``survival`` with ``ci_lower``/``ci_upper`` (bands for ``survival``) recomputed from those
+    rounded counts. Columns of the exact table that are not listed here are not published.
+    """
+    rows = []
+    grid = np.array([t for t in CURVE_TIMES if t > 0], dtype=float)
+    for (dim, label), g in df.groupby(["dimension", "group"], sort=False, observed=True):
+        g = g.sort_values("time")
+        t = g["time"].to_numpy(float)
+        surv = g["survival"].to_numpy(float)
+        ev = g["events"].to_numpy(float)
+
+        def surv_at(x, t=t, surv=surv):
+            i = np.searchsorted(t, x, side="right") - 1
+            return float(surv[i]) if i >= 0 else 1.0
+
+        def events_in(a, b, t=t, ev=ev):
+            return [ev[(t > a) & (t <= b)].sum()]
+
+        n0 = g.loc[g["time"] == 0, "persons"]
+        n0 = int(n0.iloc[0]) if len(n0) else 0
+        small0 = n0 < rules.min_persons
+        rows.append({"dimension": dim, "group": label, "time": 0.0, "interval_start": pd.NA,
+                     "survival": np.nan if small0 else 1.0, "ci_lower": np.nan if small0 else 1.0,
+                     "ci_upper": np.nan if small0 else 1.0,
+                     "persons": pd.NA if small0 else int(_round_int(n0, rules.rounding_base)),
+                     "events": pd.NA, "suppressed": small0, "flag": sdc._primary_flag(rules) if small0 else ""})
+        iv = _curve_intervals(t, surv_at, events_in, grid[grid <= (t.max() if len(t) else 0)], rules)
+        if not iv:
+            continue
+        n_pub = _round_int([x[3] for x in iv], rules.rounding_base)
+        d_pub = _round_int([x[2][0] for x in iv], rules.rounding_base)
+        s, lo, hi = _km_from_counts(n_pub, d_pub)
+        for (a, b, _, _), n_, d_, s_, lo_, hi_ in zip(iv, n_pub, d_pub, s, lo, hi, strict=True):
+            rows.append({"dimension": dim, "group": label, "time": b, "interval_start": a, "survival": s_,
+                         "ci_lower": lo_, "ci_upper": hi_, "persons": int(n_), "events": int(d_),
+                         "suppressed": False, "flag": ""})
+    out = pd.DataFrame(rows, columns=["dimension", "group", "time", "interval_start", "survival", "ci_lower",
+                                      "ci_upper", "persons", "events", "suppressed", "flag"])
+    out = out[["dimension", "group", "time", "survival", "ci_lower", "ci_upper", "persons", "events",
+               "interval_start", "suppressed", "flag"]]
+    return _typed_curve(out)
+
+
+def _typed_curve(out: pd.DataFrame) -> pd.DataFrame:
+    for c in ("persons", "events", "time", "interval_start"):  # times: whole months of CURVE_TIMES
+        out[c] = pd.array(out[c], dtype="Int64")
+    for c in ("survival", "ci_lower", "ci_upper", "cumulative_incidence", "one_minus_km"):
+        if c in out:
+            out[c] = pd.array(pd.to_numeric(out[c]), dtype="Float64")
+    out["suppressed"] = out["suppressed"].astype(bool)
+    return out.reset_index(drop=True)
+
+
+def _protect_cumulative_incidence(df: pd.DataFrame, rules=sdc.CBS_RULES) -> pd.DataFrame:
+    """``cumulative_incidence`` published from protected counts: every destination has at least 10
+    events in every published interval (intervals merged until it does); cumulative incidence,
+    its bands, ``one_minus_km`` and ``survival`` recomputed from the rounded events per destination
+    and the rounded effective number at risk (``persons``)."""
+    dests = [d for d in ("werk", "elsewhere") if d in set(df["destination"].astype(str))]
+    dests += sorted(set(df["destination"].astype(str)) - set(dests))
+    rows = []
+    grid = np.array([t for t in CURVE_TIMES if t > 0], dtype=float)
+    for (dim, label), g in df.groupby(["dimension", "group"], sort=False, observed=True):
+        g = g.sort_values("time")
+        first = g.drop_duplicates("time")
+        t_all = first["time"].to_numpy(float)
+        s_all = first["survival"].to_numpy(float)
+        per = {d: g[g["destination"].astype(str) == d] for d in dests}
+
+        def surv_at(x, t=t_all, s=s_all):
+            i = np.searchsorted(t, x, side="right") - 1
+            return float(s[i]) if i >= 0 else 1.0
+
+        def events_in(a, b, per=per):
+            return [p.loc[(p["time"] > a) & (p["time"] <= b), "events"].sum() for p in per.values()]
+
+        tmax = t_all.max() if len(t_all) else 0
+        iv = _curve_intervals(t_all, surv_at, events_in, grid[grid <= tmax], rules)
+        if not iv:
+            continue
+        n_pub = _round_int([x[3] for x in iv], rules.rounding_base)
+        dk_pub = {d: _round_int([x[2][i] for x in iv], rules.rounding_base) for i, d in enumerate(dests)}
+        d_pub = np.sum(list(dk_pub.values()), axis=0)
+        for d in dests:
+            F, lo, hi, S, omkm = _aj_from_counts(n_pub, d_pub, dk_pub[d])
+            for j, (a, b, _, _) in enumerate(iv):
+                rows.append({"dimension": dim, "group": label, "time": b, "destination": d,
+                             "cumulative_incidence": F[j], "ci_lower": lo[j], "ci_upper": hi[j],
+                             "one_minus_km": omkm[j], "survival": S[j], "persons": int(n_pub[j]),
+                             "events": int(dk_pub[d][j]), "interval_start": a, "suppressed": False, "flag": ""})
+    cols = ["dimension", "group", "time", "destination", "cumulative_incidence", "ci_lower", "ci_upper",
+            "one_minus_km", "survival", "persons", "events", "interval_start", "suppressed", "flag"]
+    return _typed_curve(pd.DataFrame(rows, columns=cols))
+
+
+# ------------------------------------------------------------------------------------------------
+# Shares and differences from protected counts
+# ------------------------------------------------------------------------------------------------
+
+
+def _wilson_from_published(out: pd.DataFrame, k: str = "persons", n: str = "persons_total",
+                           alpha: float = 0.05) -> pd.DataFrame:
+    """Replace ``ci_lower``/``ci_upper`` by Wilson intervals of the *published* (rounded) counts,
+    NA wherever the share is not published: an interval of the exact counts pins them."""
+    from statsmodels.stats.proportion import proportion_confint
+
+    kk = pd.to_numeric(out[k]).astype(float).to_numpy()
+    nn = pd.to_numeric(out[n]).astype(float).to_numpy()
+    ok = out["share"].notna().to_numpy() & np.isfinite(kk) & np.isfinite(nn) & (nn > 0)
+    lo = np.full(len(out), np.nan)
+    hi = np.full(len(out), np.nan)
+    if ok.any():
+        lo[ok], hi[ok] = proportion_confint(kk[ok], nn[ok], alpha=alpha, method="wilson")
+    for c, v in (("ci_lower", lo), ("ci_upper", hi)):
+        out[c] = pd.array(v, dtype="Float64")
+        out.loc[~ok, c] = pd.NA
+    return out
+
+
+def _effect_decimals(n_min: np.ndarray, cap: int = 3) -> np.ndarray:
+    """Decimals of a published difference of shares: one step is at least 1 / (smaller group size).
+
+    ``floor(log10(n))`` decimals: 10-99 persons -> 1 decimal, 100-999 -> 2, 1,000+ -> 3 (the cap,
+    0.1 percentage point). A finer estimate next to rounded group sizes would pin the numerators
+    ("3 of 47 participants employed"); at this precision every numerator of the one group is
+    consistent with the published value for some numerator of the other.
+    """
+    n = np.maximum(np.asarray(n_min, dtype=float), 1.0)
+    return np.clip(np.floor(np.log10(n)), 0, cap).astype(int)
+
+
+def _protect_effects(df: pd.DataFrame, rules=sdc.CBS_RULES) -> pd.DataFrame:
+    """``effects``: group sizes rounded; any estimate of a group with fewer than 10 treated or
+    control rows suppressed (every method); naive differences (a difference of two shares) rounded
+    to :func:`_effect_decimals` of the smaller group, their standard error likewise, and the
+    interval recomputed from the rounded estimate and standard error."""
+    out = df.reset_index(drop=True).copy()
+    nt = pd.to_numeric(out["n_treated"]).to_numpy(dtype=float)
+    nc = pd.to_numeric(out["n_control"]).to_numpy(dtype=float)
+    small = (nt < rules.min_persons) | (nc < rules.min_persons)
+    naive = (out["method"].astype(str) == "naive").to_numpy()
+    dec = _effect_decimals(np.minimum(nt, nc))
+    for c in ("estimate", "std_error", "ci_lower", "ci_upper"):
+        out[c] = pd.to_numeric(out[c]).astype(float)
+    est = out["estimate"].to_numpy().copy()
+    se = out["std_error"].to_numpy().copy()
+    for i in np.flatnonzero(naive):
+        est[i] = round(est[i], int(dec[i]))
+        se[i] = round(se[i], int(dec[i]))
+    lo = np.where(naive, np.round(est - _Z95 * se, 12), out["ci_lower"].to_numpy())
+    hi = np.where(naive, np.round(est + _Z95 * se, 12), out["ci_upper"].to_numpy())
+    for i in np.flatnonzero(naive):
+        lo[i], hi[i] = round(lo[i], int(dec[i])), round(hi[i], int(dec[i]))
+    # a difference of shares bounds both shares: est = p_t - p_c puts p_t (and p_c) in an interval
+    # of width 1 - |est|. When even the largest group size consistent with the rounded one times
+    # that width leaves fewer than 10 persons (with or without the outcome), the estimate shows a
+    # small count ("at most 6 of 12 participants found work"): suppressed.
+    n_pub_lo = sdc.round_count(np.minimum(nt, nc).astype(np.int64), rules.rounding_base) - rules.rounding_base // 2
+    step = 10.0 ** -dec
+    bound = naive & (n_pub_lo * (1 - np.abs(est) - step / 2) < rules.min_persons)
+    small = small | bound
+    out["estimate"], out["std_error"], out["ci_lower"], out["ci_upper"] = est + 0.0, se + 0.0, lo + 0.0, hi + 0.0
+    for c in ("n_treated", "n_control"):
+        out[c] = pd.array(sdc.round_count(pd.to_numeric(out[c]).to_numpy().astype(np.int64), rules.rounding_base),
+                          dtype="Int64")
+        out.loc[small, c] = pd.NA
+    out = _hide_floats(out, small)
+    out["suppressed"] = small
+    out["flag"] = np.where(bound & ~((nt < rules.min_persons) | (nc < rules.min_persons)),
+                           f"implies <{rules.min_persons}", np.where(small, sdc._primary_flag(rules), ""))
+    return out
+
+
+def _protect_two_shares(df: pd.DataFrame, rules=sdc.CBS_RULES, alpha: float = 0.05) -> pd.DataFrame:
+    """``sustainable_vs_short_by_programme``: two shares and their difference, every statistic
+    recomputed from the published (rounded) persons and events of both groups; rows where a group,
+    its events or its non-events number fewer than 10 are suppressed."""
+    from statsmodels.stats.proportion import confint_proportions_2indep, test_proportions_2indep
+
+    out = df.reset_index(drop=True).copy()
+    small = np.zeros(len(out), dtype=bool)
+    for side in ("a", "b"):
+        n = pd.to_numeric(out[f"persons_{side}"]).to_numpy(dtype=float)
+        e = pd.to_numeric(out[f"events_{side}"]).to_numpy(dtype=float)
+        small |= (n < rules.min_persons) | (e < rules.min_persons) | (n - e < rules.min_persons)
+    pub = {}
+    for c in ("persons_a", "events_a", "persons_b", "events_b"):
+        pub[c] = sdc.round_count(pd.to_numeric(out[c]).to_numpy().astype(np.int64), rules.rounding_base)
+        out[c] = pd.array(pub[c], dtype="Int64")
+        out.loc[small, c] = pd.NA
+    stats = {c: np.full(len(out), np.nan) for c in ("share_a", "share_b", "estimate", "std_error", "z",
+                                                    "p_value", "ci_lower", "ci_upper")}
+    for i in np.flatnonzero(~small):
+        na, ka, nb, kb = (float(pub[c][i]) for c in ("persons_a", "events_a", "persons_b", "events_b"))
+        pa, pb = ka / na, kb / nb
+        stats["share_a"][i], stats["share_b"][i], stats["estimate"][i] = pa, pb, pa - pb
+        stats["std_error"][i] = np.sqrt(pa * (1 - pa) / na + pb * (1 - pb) / nb)
+        with np.errstate(all="ignore"):
+            lo, hi = confint_proportions_2indep(ka, na, kb, nb, method="newcomb", compare="diff", alpha=alpha)
+            test = test_proportions_2indep(ka, na, kb, nb, method="score", compare="diff")
+        stats["ci_lower"][i], stats["ci_upper"][i] = float(lo), float(hi)
+        stats["z"][i], stats["p_value"][i] = float(test.statistic), float(test.pvalue)
+    for c, v in stats.items():
+        if c in out:
+            out[c] = pd.array(v, dtype="Float64")
+            out.loc[small, c] = pd.NA
+    out["suppressed"] = small
+    return out
+
+
 def _hide_floats(df: pd.DataFrame, mask, cols=FLOAT_COLUMNS_HIDDEN_WITH_COUNT) -> pd.DataFrame:
     for c in cols:
         if c in df:
@@ -79,6 +388,8 @@ def protect_table(name: str, df: pd.DataFrame) -> tuple[pd.DataFrame, tuple[str,
                                   col_totals=("cohort", "dimension")), ("persons", "persons_total")
     if name in ("reentry", "job_retention", "career_clusters", "career_typical"):
         out = sdc.protect_shares(df, numerator="persons", denominator="persons_total")
+        if {"ci_lower", "ci_upper"} <= set(out.columns):
+            out = _wilson_from_published(out)
         return _hide_floats(out, out["share"].isna()), ("persons", "persons_total")
     if name == "job_quality":
         return sdc.protect_shares(df, numerator="persons", denominator="persons_total",
@@ -95,27 +406,11 @@ def protect_table(name: str, df: pd.DataFrame) -> tuple[pd.DataFrame, tuple[str,
         keys = [c for c in ("cohort", "dimension", "value") if c in df]
         return sdc.protect_quantiles(df["monthly_wage"], df[keys], rules=sdc.INCOME_RULES), ("persons",)
     if name == "sustainable_vs_short_by_programme":
-        out = df.reset_index(drop=True).copy()
-        small = np.zeros(len(out), dtype=bool)
-        for side in ("a", "b"):
-            n, e = out[f"persons_{side}"].to_numpy(), out[f"events_{side}"].to_numpy()
-            small |= (n < 10) | (e < 10) | (n - e < 10)
-        for c in ("persons_a", "events_a", "persons_b", "events_b"):
-            out[c] = pd.array(sdc.round_count(out[c].to_numpy().astype(np.int64), 5), dtype="Int64")
-            out.loc[small, c] = pd.NA
-        out = _hide_floats(out, small, FLOAT_COLUMNS_HIDDEN_WITH_COUNT + ("share_a", "share_b"))
-        out["suppressed"] = small
-        return out, ("persons_a", "events_a", "persons_b", "events_b")
+        return _protect_two_shares(df), ("persons_a", "events_a", "persons_b", "events_b")
     if name == "career_quality":
         return df, ()
     if name == "effects":
-        out = df.reset_index(drop=True).copy()
-        small = (out["n_treated"] < 10) | (out["n_control"] < 10)
-        for c in ("n_treated", "n_control"):
-            out[c] = pd.array(sdc.round_count(out[c].to_numpy().astype(np.int64), 5), dtype="Int64")
-            out.loc[small, c] = pd.NA
-        out = _hide_floats(out, small)
-        return out, ("n_treated", "n_control")
+        return _protect_effects(df), ("n_treated", "n_control")
     if name == "effects_overlap":
         out = sdc.protect_shares(df.assign(on_support=df["n_treated"] - df["n_off_support"]),
                                  numerator="n_off_support", denominator="n_treated")
@@ -126,10 +421,10 @@ def protect_table(name: str, df: pd.DataFrame) -> tuple[pd.DataFrame, tuple[str,
     if name in ("risk_set_log", "cleaning_log"):
         col = "starts" if name == "risk_set_log" else "rows"
         return _rows(df, col), (col,)
-    if name in ("km", "cumulative_incidence", "reentry_km"):
-        d = df[df["time"].isin(CURVE_TIMES)].drop(columns=[c for c in ("events", "censored", "reentered")
-                                                           if c in df and c != "persons"], errors="ignore")
-        return _rows(d, "persons"), ("persons",)
+    if name in ("km", "reentry_km"):
+        return _protect_km(df), ("persons",)
+    if name == "cumulative_incidence":
+        return _protect_cumulative_incidence(df), ("persons", "events")
     if name == "medians":
         return _rows(df.drop(columns=["events"], errors="ignore"), "persons"), ("persons",)
     if name in ("hazards", "cause_specific"):
@@ -147,8 +442,193 @@ def protect_table(name: str, df: pd.DataFrame) -> tuple[pd.DataFrame, tuple[str,
     raise KeyError(f"no disclosure plan for output table '{name}': add one in outputs.protect_table")
 
 
-def write_table(out_dir: Path, name: str, df: pd.DataFrame) -> Path:
-    """Protect table ``name`` and write ``out_dir/tables/<name>.csv`` through the disclosure gate."""
+def write_table(out_dir: Path, name: str, df: pd.DataFrame, records: list | None = None) -> Path:
+    """Protect table ``name`` and write ``out_dir/tables/<name>.csv`` through the disclosure gate.
+
+    ``records``: a list to which a :class:`TableRecord` of what was written (rule, cells
+    suppressed) is appended, for :func:`write_disclosure_report`.
+    """
     protected, counts = protect_table(name, df)
-    return sdc.write_protected_csv(protected, Path(out_dir) / "tables" / f"{name}.csv", name=name,
+    path = sdc.write_protected_csv(protected, Path(out_dir) / "tables" / f"{name}.csv", name=name,
                                    count_cols=counts)
+    if records is not None:
+        records.append(table_record(name, protected, path, out_dir))
+    return path
+
+
+def write_cleaning_log(data, out_dir: Path, records: list | None = None) -> Path:
+    """Write the input's cleaning log to ``out_dir/cleaning_log.csv`` through the disclosure gate.
+
+    ``data``: an :class:`~reintegration_effects.dataset.InputData` (its ``log``) or the log itself
+    (columns table, file, outcome, reason, rows). Row counts are rounded to 5 and counts below 10
+    (zero included) are suppressed, as for any table: the log is shown in the report and leaves
+    with the outputs. The report reads this protected file.
+    """
+    log = data if isinstance(data, pd.DataFrame) else data.log
+    protected, counts = protect_table("cleaning_log", log)
+    path = sdc.write_protected_csv(protected, Path(out_dir) / "cleaning_log.csv", name="cleaning_log",
+                                   count_cols=counts)
+    if records is not None:
+        records.append(table_record("cleaning_log", protected, path, out_dir))
+    return path
+
+
+# ------------------------------------------------------------------------------------------------
+# The export checklist: OUT/disclosure_report.md
+# ------------------------------------------------------------------------------------------------
+
+#: The rule each output table is published under (docs/disclosure.md has the details).
+TABLE_RULES: dict[str, str] = {
+    "flows": "counts: cells <10 (and 0) suppressed, secondary suppression against row totals, rounded to 5",
+    "flows_by_group": "counts: as flows, with column totals per cohort, horizon and dimension",
+    "transitions": "counts of paths: cells <10 suppressed (secondary within cohort), rounded to 5",
+    "typology": "counts: cells <10 suppressed (secondary within cohort), rounded to 5",
+    "typology_profile": "shares: numerator, denominator and complement >=10; counts rounded to 5; "
+                        "share computed from the rounded counts",
+    "reentry": "shares: numerator, denominator and complement >=10; counts rounded to 5; share and "
+               "Wilson interval computed from the rounded counts",
+    "job_retention": "shares: as reentry (share and Wilson interval from the rounded counts)",
+    "job_quality": "shares of a distribution: secondary suppression; share from the rounded counts",
+    "career_clusters": "shares: numerator, denominator and complement >=10; share from rounded counts",
+    "career_typical": "shares: as career_clusters",
+    "career_state_shares": "shares of a distribution: secondary suppression; share from the rounded counts",
+    "career_profile": "shares of a distribution: secondary suppression; share from the rounded counts",
+    "career_quality": "model fit statistics (silhouette per k): no counts",
+    "wages": "quantiles (q25, q50, q75) only with >=100 persons and never from a min or max; "
+             "group sizes rounded to 5",
+    "sustainable_vs_short_by_programme": "two shares and their difference: every group, its events and "
+                                         "non-events >=10; statistics recomputed from the rounded counts",
+    "effects": "estimates: rows with <10 treated or control rows suppressed (any method); naive "
+               "differences rounded to 1/(smaller group) precision; group sizes rounded to 5",
+    "effects_overlap": "shares off support: numerator, denominator and complement >=10; from rounded counts",
+    "effects_propensity": "histogram counts on fixed bins 0.00-0.05, ...: cells <10 suppressed, rounded to 5",
+    "effects_balance": "standardised differences and variance ratios (aggregates of >=10 rows): no counts",
+    "effects_blp": "model output: rows with <10 persons suppressed, persons rounded to 5",
+    "effects_calibration": "model output: rows with <10 persons suppressed, persons rounded to 5",
+    "effects_sensitivity": "model output: rows with <10 persons suppressed, persons rounded to 5",
+    "policy": "model output (policy tree leaves): leaves with <10 persons suppressed, persons rounded to 5",
+    "effects_plain_language": "sentences built from the protected effects table only",
+    "risk_set_log": "counts per line: <10 (and 0) suppressed, rounded to 5",
+    "cleaning_log": "counts per line: <10 (and 0) suppressed, rounded to 5",
+    "km": "curve from protected counts: intervals merged until >=10 events, >=10 survivors; "
+          "events and effective at-risk rounded to 5; survival and bands recomputed from them",
+    "reentry_km": "curve from protected counts, as km; ci_lower/ci_upper are bands for survival",
+    "cumulative_incidence": "curves from protected counts: intervals merged until every destination "
+                            "has >=10 events; incidence and bands recomputed from the rounded counts",
+    "medians": "median months (whole months) per group; groups <10 suppressed, persons rounded to 5",
+    "hazards": "model output: >=10 residual df; terms with <10 persons or events suppressed; counts rounded",
+    "cause_specific": "model output: as hazards",
+    "ph_tests": "test statistics per model term (no counts)",
+    "logrank": "test statistics per dimension (no counts)",
+    "immortal_time": "hazard ratios of models that passed the model rule (no counts)",
+}
+
+#: Column names that hold counts of persons (or rows) in the published tables.
+COUNT_COLUMNS = ("persons", "persons_total", "events", "n_treated", "n_control", "n_off_support", "persons_a",
+                 "events_a", "persons_b", "events_b", "n", "n_events", "term_n", "term_events", "starts", "rows")
+
+
+@dataclass(frozen=True)
+class TableRecord:
+    """What one written table publishes: for the export checklist."""
+
+    name: str
+    file: str
+    rule: str
+    rows: int
+    count_cells: int  # published cells in count columns (shown or suppressed)
+    suppressed_primary: int  # count cells hidden because the cell itself is too small
+    suppressed_secondary: int  # count cells hidden to protect another cell
+    rows_suppressed: int  # rows marked suppressed
+
+
+def table_record(name: str, table: pd.DataFrame, path: Path, out_dir: Path | None = None) -> TableRecord:
+    """The :class:`TableRecord` of a published (protected) table ``name`` written at ``path``."""
+    path = Path(path)
+    file = path.relative_to(out_dir).as_posix() if out_dir is not None and path.is_relative_to(out_dir) \
+        else path.name
+    counts = [c for c in COUNT_COLUMNS if c in table.columns]
+    flags = table["flag"].fillna("").astype(str) if "flag" in table.columns else pd.Series("", index=table.index)
+    secondary = flags.str.contains(sdc.SECONDARY_FLAG).to_numpy()
+    na = table[counts].isna().to_numpy() if counts else np.zeros((len(table), 0), dtype=bool)
+    n_secondary = int(na[secondary].sum())
+    n_primary = int(na[~secondary].sum())
+    rows_suppressed = int(table["suppressed"].fillna(False).astype(bool).sum()) if "suppressed" in table else 0
+    return TableRecord(name=name, file=file, rule=TABLE_RULES.get(name, "see docs/disclosure.md"),
+                       rows=len(table), count_cells=int(na.size), suppressed_primary=n_primary,
+                       suppressed_secondary=n_secondary, rows_suppressed=rows_suppressed)
+
+
+def _records_from_files(out_dir: Path) -> list[TableRecord]:
+    files = sorted((out_dir / "tables").glob("*.csv")) if (out_dir / "tables").is_dir() else []
+    if (out_dir / "cleaning_log.csv").is_file():
+        files.append(out_dir / "cleaning_log.csv")
+    records = []
+    for f in files:
+        try:
+            table = pd.read_csv(f, keep_default_na=False, na_values=[""])
+        except pd.errors.EmptyDataError:
+            table = pd.DataFrame()
+        records.append(table_record(f.stem, table, f, out_dir))
+    return records
+
+
+def write_disclosure_report(out_dir: Path, records: list[TableRecord] | None = None,
+                            rules: sdc.DisclosureRules = sdc.CBS_RULES) -> Path:
+    """Write ``out_dir/disclosure_report.md``: the export checklist for the CBS output check.
+
+    One line per table (file, rule applied, rows, count cells, cells suppressed as too small and
+    as secondary), the rules in force, and every other file in ``out_dir`` that is not a checked
+    table (to be checked by hand or left out of the export). ``records`` from :func:`write_table`
+    (and :func:`write_cleaning_log`); None: read from the tables written in ``out_dir``.
+    Returns the path written.
+    """
+    out_dir = Path(out_dir)
+    records = _records_from_files(out_dir) if records is None else list(records)
+    by_file = {r.file: r for r in records}  # a table written twice: the last write counts
+    records = sorted(by_file.values(), key=lambda r: (r.file != "cleaning_log.csv", r.file))
+    lines = [
+        "# Disclosure checklist",
+        "",
+        "Export checklist for the CBS output check (generated by reintegration_effects; rules in "
+        "`docs/disclosure.md`). Every table below was written through the disclosure gate, which refuses "
+        "a table that breaks the rules.",
+        "",
+        f"Rules: every published count rests on at least {rules.min_persons} persons (zero cells "
+        f"{'suppressed' if rules.suppress_zero else 'published'}); counts rounded to multiples of "
+        f"{rules.rounding_base}; shares need a denominator of at least {rules.min_denominator} and are computed "
+        f"from the rounded counts; quantiles of wages need at least 100 persons and never show a minimum or "
+        f"maximum; models need at least {rules.min_model_df} residual degrees of freedom; survival curves "
+        f"are published per interval with at least {rules.min_persons} events and are recomputed from the "
+        "rounded counts.",
+        "",
+        "| file | rows | rule | count cells | suppressed (<10) | suppressed (secondary) | rows suppressed |",
+        "|---|---:|---|---:|---:|---:|---:|",
+    ]
+    for r in records:
+        lines.append(f"| `{r.file}` | {r.rows} | {r.rule} | {r.count_cells} | {r.suppressed_primary} | "
+                     f"{r.suppressed_secondary} | {r.rows_suppressed} |")
+    total_p = sum(r.suppressed_primary for r in records)
+    total_s = sum(r.suppressed_secondary for r in records)
+    lines += ["", f"{len(records)} tables; {total_p} cells suppressed as too small, {total_s} as secondary "
+              "suppression.", ""]
+    listed = {r.file for r in records} | {"disclosure_report.md", "manifest.json"}
+    other = sorted(p.relative_to(out_dir).as_posix() for p in out_dir.rglob("*") if p.is_file()
+                   and p.relative_to(out_dir).as_posix() not in listed)
+    if other:
+        lines += ["## Other files in this folder", "",
+                  "Not checked by the table gate. Check by hand before export, or leave out of the export "
+                  "(`input/` and `input_truth/` of a simulated run are person-level data: never export them; "
+                  "figures in `report/` were checked for individual-level points only).", ""]
+        lines += [f"- `{f}`" for f in other[:200]]
+        if len(other) > 200:
+            lines.append(f"- ... and {len(other) - 200} more")
+        lines.append("")
+    lines += ["## Before export", "",
+              "- [ ] every table above is needed for the publication (leave out what is not)",
+              "- [ ] no file from `input/` or any other person-level file is part of the export",
+              "- [ ] tables that describe the same persons in different breakdowns were checked for "
+              "differencing (rounded counts limit it to the rounding range)", ""]
+    path = out_dir / "disclosure_report.md"
+    path.write_text("\n".join(lines), encoding="utf-8")
+    return path

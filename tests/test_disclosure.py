@@ -480,7 +480,7 @@ def test_shares_of_a_distribution_get_secondary_suppression():
     out = protect_shares(df, numerator="persons", denominator="cohort_size", by=["cohort", "horizon_months"],
                          cell_col="status")
     assert out["share"].isna().tolist() == [True, False, False, False, True]  # 1 - others would give 7/119
-    assert out["share"].tolist()[1] == pytest.approx(round(50 / 119, 3))
+    assert out["share"].tolist()[1] == pytest.approx(round(50 / 120, 3))  # from the published (rounded) counts
     check_table(out, name="shares", count_cols=("persons", "cohort_size"))
 
     reference = flows([75, 190, 20, 15, 160]).assign(cohort_size=460)
@@ -663,3 +663,26 @@ def test_write_protected_csv_keeps_a_named_index(tmp_path):
 
 def test_default_rules_object_is_the_cbs_rules():
     assert CBS_RULES == DisclosureRules()
+
+
+# ------------------------------------------------------------------------------------------------
+# Precision: published numbers pin nothing the rounded counts do not show
+# ------------------------------------------------------------------------------------------------
+
+
+def test_shares_are_computed_from_the_published_counts():
+    # exact 271 of 300 would be 0.903: beside the rounded 270 it would give the exact count back
+    out = protect_shares(pd.DataFrame({"k": [271, 13], "n": [301, 58]}), numerator="k", denominator="n")
+    assert out["k"].tolist() == [270, 15] and out["n"].tolist() == [300, 60]
+    assert out["share"].tolist() == pytest.approx([0.9, 0.25])  # 270 / 300, 15 / 60
+
+
+def test_csv_fields_that_look_like_formulas_are_escaped(tmp_path):
+    df = pd.DataFrame({"group": ["=HYPERLINK(\"x\")", "+31", "-x", "@SUM(A1)", "a=b", None],
+                       "estimate": [-0.031, 0.5, -1.0, 2.0, 0.0, np.nan], "persons": [10, 15, 20, 25, 30, 35]})
+    path = write_protected_csv(df, tmp_path / "t.csv", name="t")
+    back = pd.read_csv(path)
+    assert back["group"].tolist()[:5] == ["'=HYPERLINK(\"x\")", "'+31", "'-x", "'@SUM(A1)", "a=b"]
+    assert pd.isna(back["group"][5])
+    assert back["estimate"].tolist()[:4] == [-0.031, 0.5, -1.0, 2.0]  # numbers stay numbers
+    assert df["group"][0].startswith("=")  # the caller's frame is not changed
