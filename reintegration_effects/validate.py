@@ -225,7 +225,7 @@ def check_study(study: StudySettings, window_start, window_end, *, where: str = 
     too_long = [h for h in horizons if h > months]
     if too_long and horizons_given:
         fits = [h for h in horizons if h <= months] or [months]
-        bad("horizons", f"{too_long} month(s) is longer than the window {ws:%Y-%m-%d} to {we:%Y-%m-%d} "
+        bad("horizons", f"{_months_text(too_long)} longer than the window {ws:%Y-%m-%d} to {we:%Y-%m-%d} "
                         f"({months} whole month{'s' if months != 1 else ''}): no follow-up that long fits in it",
             f"use horizons of at most {months} months (e.g. horizons = {fits}), or widen the window "
             f"(window_start, window_end)")
@@ -239,7 +239,7 @@ def check_study(study: StudySettings, window_start, window_end, *, where: str = 
         else:
             study = replace(study, horizons=fits)
             lines.append(("study", file, "kept", f"default horizons {list(horizons)} shortened to {list(fits)}: "
-                          f"{too_long} month(s) do not fit the {months}-month window", 0))
+                          f"{_months_text(too_long)} longer than the {months}-month window", 0))
     for name in study.cohorts or ():
         what = _cohort_problem(str(name), ws, we)
         if what:
@@ -249,6 +249,13 @@ def check_study(study: StudySettings, window_start, window_end, *, where: str = 
         if str(g).split("=")[0].strip() not in GROUP_NAMES:
             bad("groups", f"'{g}' is not a group dimension", f"use some of {', '.join(GROUP_NAMES)}")
     return study, problems, lines
+
+
+def _months_text(horizons: list[int]) -> str:
+    """'the horizon of 18 months is' / 'the horizons of 18 and 24 months are'."""
+    if len(horizons) == 1:
+        return f"the horizon of {horizons[0]} months is"
+    return f"the horizons of {', '.join(map(str, horizons[:-1]))} and {horizons[-1]} months are"
 
 
 def _cohort_problem(name: str, ws: pd.Timestamp, we: pd.Timestamp) -> str | None:

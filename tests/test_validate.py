@@ -649,3 +649,122 @@ def test_garbage_gives_input_error_only(cells):
             load_input(folder)
         except InputError as err:
             assert all(isinstance(p, Problem) and p.file for p in err.problems)
+
+
+# ------------------------------------------------------------------------------------------------
+# Settings the run needs (issue 15, part 2): validate refuses what the run cannot do
+# ------------------------------------------------------------------------------------------------
+
+
+def study_problems(folder: Path, text: str) -> list[Problem]:
+    (folder / "study.toml").write_text(text, encoding="utf-8")
+    return [p for p in problems(folder) if p.file == "study.toml"]
+
+
+@pytest.mark.parametrize(("start", "end", "months"), [
+    ("2015-01-01", "2015-01-31", 1), ("2015-01-01", "2015-01-30", 0), ("2015-01-15", "2015-02-14", 1),
+    ("2015-01-15", "2015-02-13", 0), ("2015-01-01", "2024-12-31", 120), ("2020-01-01", "2020-01-01", 0),
+    ("2015-01-01", "2016-01-31", 13), ("1678-01-01", "2262-04-05", 7011),
+])
+def test_window_months(start, end, months):
+    from reintegration_effects.validate import window_months
+
+    assert window_months(start, end) == months
+
+
+def test_one_day_window_is_refused(tmp_path):
+    make_folder(tmp_path)
+    [p] = study_problems(tmp_path, 'window_start = "2015-06-01"\nwindow_end = "2015-06-01"\nhorizons = [1]\n')
+    assert "key 'window_end'" in p.what and "shorter than one month" in p.what
+    assert "2015-06-30" in p.fix  # the earliest end that makes a month
+
+
+def test_one_month_window_runs_with_a_one_month_horizon(tmp_path):
+    make_folder(tmp_path)
+    (tmp_path / "study.toml").write_text('window_start = "2015-06-01"\nwindow_end = "2015-06-30"\nhorizons = [1]\n')
+    data = load_input(tmp_path)
+    assert data.study.horizons == (1,) and (data.window_end - data.window_start).days == 29
+
+
+@pytest.mark.parametrize("horizons", ["[1000]", "[6, 12, 121]"])
+def test_horizons_longer_than_the_window_are_refused(tmp_path, horizons):
+    make_folder(tmp_path)
+    [p] = study_problems(tmp_path, f'window_start = "2015-01-01"\nwindow_end = "2024-12-31"\nhorizons = {horizons}\n')
+    assert p.what.startswith("key 'horizons'") and "longer than the window" in p.what and "120 whole months" in p.what
+    assert "at most 119 months" not in p.fix and "at most 120 months" in p.fix and "widen the window" in p.fix
+
+
+@pytest.mark.parametrize("horizons", ["[12, 6]", "[6, 6, 12]"])
+def test_horizons_out_of_order_or_repeated_are_refused(tmp_path, horizons):
+    make_folder(tmp_path)
+    [p] = study_problems(tmp_path, f"horizons = {horizons}\n")
+    assert "increasing order" in p.what and "horizons = [6, 12]" in p.fix
+
+
+@pytest.mark.parametrize("horizons", [(6, 12), (12, 24, 36), (6, 12, 18, 24), (1,), (120,)])
+def test_any_increasing_horizons_within_the_window_are_valid(tmp_path, horizons):
+    make_folder(tmp_path)
+    write_study({"window_start": "2015-01-01", "window_end": "2024-12-31", "horizons": list(horizons)},
+                tmp_path / "study.toml")
+    assert load_input(tmp_path).study.horizons == horizons
+
+
+def test_default_horizons_shortened_to_a_short_window_or_refused(tmp_path):
+    make_folder(tmp_path)
+    (tmp_path / "study.toml").write_text('window_start = "2015-01-01"\nwindow_end = "2016-01-31"\n')
+    data = load_input(tmp_path)  # 13 months: the defaults 6 and 12 fit, 18 does not
+    assert data.study.horizons == (6, 12)
+    assert data.log["reason"].str.contains("default horizons [6, 12, 18] shortened to [6, 12]", regex=False).any()
+    [p] = study_problems(tmp_path, 'window_start = "2015-01-01"\nwindow_end = "2015-03-31"\n')
+    assert "not set" in p.what and "set horizons of at most 3 months" in p.fix
+    # the same defaults given explicitly are the user's choice: refused, not shortened
+    [p] = study_problems(tmp_path, 'window_start = "2015-01-01"\nwindow_end = "2016-01-31"\nhorizons = [6, 12, 18]\n')
+    assert "the horizon of 18 months is longer than the window" in p.what
+
+
+def test_cohorts_and_groups_checked_against_the_window_and_the_breakdowns(tmp_path):
+    make_folder(tmp_path)
+    probs = study_problems(tmp_path, 'window_start = "2015-01-01"\nwindow_end = "2016-12-31"\nhorizons = [6]\n'
+                                     'cohorts = ["stock_2030-01-01", "outflow_20x", "stock_2015-02-30", '
+                                     '"outflow_2016", "stock_2016-01-01"]\ngroups = ["sex", "colour", "age=50+"]\n')
+    whats = sorted(p.what for p in probs)
+    assert len(probs) == 4, whats
+    assert any("'stock_2030-01-01' lies outside the window" in w for w in whats)
+    assert any("'outflow_20x' is not a cohort name" in w for w in whats)
+    assert any("2015-02-30 is not a date" in w for w in whats)
+    assert any("'colour' is not a group dimension" in w for w in whats)
+
+
+def test_group_names_are_the_flows_breakdowns():
+    from reintegration_effects.flows import GROUPS
+    from reintegration_effects.validate import GROUP_NAMES
+
+    assert set(GROUP_NAMES) == set(GROUPS)
+
+
+def test_every_row_unlinked_with_reject_is_refused(tmp_path):
+    """The issue's case: persons from another extract and unlinked = "reject" left nothing to analyse."""
+    other_ids = PERSONS.replace("\n001,", "\nX001,").replace("\n002,", "\nX002,").replace("\n003,", "\nX003,")
+    make_folder(tmp_path, persons=other_ids)
+    (tmp_path / "study.toml").write_text('unlinked = "reject"\n')
+    [p] = problems(tmp_path)
+    assert p.file == "benefits.csv" and "no bijstand spell is left" in p.what and "3 row(s) were rejected" in p.what
+    assert 'unlinked = "reject"' in p.what and "same extract" in p.fix
+
+
+def test_every_row_unlinked_with_reject_exits_2_from_the_cli(tmp_path, capsys):
+    from reintegration_effects.cli import main
+
+    other_ids = PERSONS.replace("\n001,", "\nX001,").replace("\n002,", "\nX002,").replace("\n003,", "\nX003,")
+    make_folder(tmp_path / "in", persons=other_ids)
+    (tmp_path / "in" / "study.toml").write_text('unlinked = "reject"\n')
+    assert main(["run", "--data", str(tmp_path / "in"), "--out", str(tmp_path / "out"), "--no-report"]) == 2
+    assert "no bijstand spell is left" in capsys.readouterr().err
+    assert not (tmp_path / "out" / "manifest.json").exists()
+
+
+def test_no_bijstand_spell_in_the_window_is_refused(tmp_path):
+    make_folder(tmp_path)
+    (tmp_path / "study.toml").write_text('window_start = "2010-01-01"\nwindow_end = "2014-12-31"\nhorizons = [6]\n')
+    [p] = problems(tmp_path)
+    assert p.file == "benefits.csv" and "no bijstand spell between 2010-01-01 and 2014-12-31" in p.what
