@@ -427,3 +427,29 @@ def test_flows_on_the_simulated_municipality_match_the_raw_spell_files(tmp_path)
     pd.testing.assert_frame_equal(got, want)
     sizes = got.groupby("cohort").persons.sum() / 3
     assert (sizes > 20).all(), sizes  # both cohorts are sizeable: the comparison is not vacuous
+
+
+@pytest.mark.parametrize("horizons", [(6, 12), (12, 24, 36), (6, 12, 18, 24), (1,), (3, 45)])
+def test_any_horizons_give_flows_transitions_and_their_protected_tables(horizons, tmp_path):
+    """Issue 15: horizons other than the default [6, 12, 18] crashed the transitions' disclosure plan
+    (a path built from status_6m, status_12m and status_18m only). Any increasing horizons within
+    the window give direct-count flows, one status column per horizon, and tables that pass the gate."""
+    from reintegration_effects.outputs import protect_table, write_table
+
+    data = random_register(4)
+    cohorts = ["stock_2016-01-01", "outflow_2016"]
+    cs = build_cohorts(data, cohorts=cohorts, horizons=horizons)
+    fits = {(c.name, h) for c in cs.cohorts for h in c.horizons}
+    direct = direct_flows_data(data, cohorts, horizons)
+    direct = direct[[(c, h) in fits for c, h in zip(direct.cohort, direct.horizon_months, strict=True)]]
+    pd.testing.assert_frame_equal(flows(cs), direct.reset_index(drop=True))
+    tr = transitions(cs)
+    scols = [f"status_{h}m" for h in horizons]
+    assert list(tr.columns) == ["cohort", *scols, "persons"]
+    sizes = cs.members.groupby("cohort", observed=True).size().rename(index=str)
+    assert tr.groupby("cohort").persons.sum().to_dict() == {c: sizes[c] for c in tr.cohort.unique()}
+    protected, counts = protect_table("transitions", tr)
+    assert counts == ("persons",) and not protected.duplicated(["cohort", "path"]).any()
+    assert protected["path"].str.count(">").eq(len(horizons) - 1).all()
+    for name, df in {"flows": flows(cs), "flows_by_group": flows_by_group(cs), "transitions": tr}.items():
+        assert write_table(tmp_path, name, df).is_file()
