@@ -47,7 +47,7 @@ import pandas as pd
 
 from .contract import CONTRACTS, STATUS_ORDER
 from .dataset import InputData
-from .errors import StatisticalWarning
+from .errors import InsufficientDataError, StatisticalWarning
 from .flows import GROUPS, build_cohorts, default_cohorts, follow_up_statuses, parse_cohort
 from .panel import Panel, build_panel, covered_months, month_number
 from .typology import HOURS_BANDS, PROFILE_EXTRA, first_jobs, profile_shares
@@ -387,7 +387,7 @@ class CareerClustering:
         n_distinct = len(np.unique(codes[sample], axis=0))
         ks = [k for k in ks if 2 <= k <= min(n_distinct, len(sample) - 1)] or ([1] if self.n_clusters == 1 else [])
         if not ks:
-            raise ValueError(f"too few distinct sequences ({n_distinct}) to form clusters in k_range {self.k_range}")
+            raise InsufficientDataError(f"too few distinct career sequences to form clusters in k_range {self.k_range}")
         fits, rows = {}, []
         for k in ks:
             if k == 1:
@@ -616,11 +616,15 @@ def career_tables(data: InputData, panel: Panel | None = None, *, length: int = 
     With fewer than 10 sequences there is nothing to cluster: empty tables and ``None``.
     """
     seqs = career_sequences(data, panel, length=length, cohorts=cohorts)
-    if len(seqs) < 10:
-        warnings.warn(f"only {len(seqs)} exits to work with a {length}-month follow-up; no career clusters",
+    if len(seqs) < 10:  # the count itself is not given: it would be a small count in the run log
+        warnings.warn(f"fewer than 10 exits to work with a {length}-month follow-up; no career clusters",
                       StatisticalWarning, stacklevel=2)
         return {}, None
-    res = CareerClustering(random_state=random_state, **clustering).fit(seqs)
+    try:
+        res = CareerClustering(random_state=random_state, **clustering).fit(seqs)
+    except InsufficientDataError as e:  # e.g. a few sequences, nearly all the same
+        warnings.warn(f"{e}; no career clusters", StatisticalWarning, stacklevel=2)
+        return {}, None
     return {
         "career_clusters": res.sizes(),
         "career_quality": res.quality,

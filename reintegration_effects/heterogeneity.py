@@ -368,9 +368,9 @@ class HeterogeneityAnalysis:
             if p not in programmes:
                 log.append((f"{p}: left out, fewer than {self.min_participants} participants", int(counts.get(p, 0))))
         if not programmes:
+            # the counts are not given: they are small counts, and the message goes into the run log
             raise InsufficientDataError(f"no programme has {self.min_participants} or more participants in the "
-                                        f"risk sets ({counts.to_dict()}). Fix: lower min_participants or use "
-                                        f"more data")
+                                        f"risk sets. Fix: lower min_participants or use more data")
         use = f["treatment"].isin([NONE, *programmes]).to_numpy()
         pool = (f["treatment"] == NONE).to_numpy()
         f_pool, f_part = self._shares(int((use & ~pool).sum()), int(pool.sum()))

@@ -119,8 +119,7 @@ def step_monitor(ctx: RunContext) -> str:
         ctx.notes.extend(cohort_notes)
         if empty:
             ctx.notes.append(InsufficientDataError(
-                f"no cohort member fills these tables ({len(cs.members):,} members of {len(cs.cohorts)} "
-                f"cohort(s))").note(empty))
+                f"no cohort member fills these tables ({len(cs.cohorts)} cohort(s))").note(empty))
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", StatisticalWarning)
         careers, _ = career_tables(ctx.data, ctx.panel, random_state=ctx.seed)
@@ -218,9 +217,11 @@ def step_survival(ctx: RunContext) -> str:
         n_obs = int(r.summary["n"].max()) if "n" in r.summary and len(r.summary) else 0
         try:
             check_model_output(n_obs, len(r.summary), name=name)
-        except DisclosureError as e:  # too few observations for its terms: left out, not published
+        except DisclosureError:  # too few observations for its terms: left out, not published
             results.pop(name)
-            ctx.notes.append(InsufficientDataError(str(e)).note(_drop_model(out, name)))
+            ctx.notes.append(InsufficientDataError(  # in words: the counts themselves may be small
+                f"model '{name}': too few observations for its {len(r.summary)} terms (the disclosure rules ask "
+                f"for at least 10 residual degrees of freedom)").note(_drop_model(out, name)))
     empty: dict[str, list[str]] = {}  # reason -> tables left empty for it
     for table in ("km", "medians", "cumulative_incidence", "reentry_km", "hazards"):
         if not len(out.get(table, ())):
@@ -229,8 +230,8 @@ def step_survival(ctx: RunContext) -> str:
                 tables = ["hazards", "cause_specific", "ph_tests", "immortal_time"]
             else:
                 why = [n.partition(": ")[2] for n in curve_notes if n.startswith(f"{table}:")] or [
-                    f"none of the {len(ctx.panel.spells):,} bijstand spells has a month of follow-up inside the "
-                    "window" if table != "reentry_km" else "no exit from bijstand with a month of follow-up"]
+                    "no bijstand spell has a month of follow-up inside the window" if table != "reentry_km"
+                    else "no exit from bijstand with a month of follow-up"]
                 tables = [table]
             empty.setdefault("; ".join(n.rstrip(". ") for n in why), []).extend(tables)
     ctx.notes.extend(InsufficientDataError(reason).note(tables) for reason, tables in empty.items())

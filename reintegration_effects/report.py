@@ -1686,6 +1686,7 @@ class Report:
         t = self.t
         panels = [d for d in ("destination", "contract") if d in set(km.dimension)] + [
             d for d in self._curve_dimensions(km) if d not in ("destination", "contract")]
+        panels = panels or ["all"]  # every group suppressed: the total alone
         xmax = min(float(km.time.max()), 48.0)
         ymax = float(np.nanmax(km["reentered"].to_numpy(dtype=float)))
         fig = self._static_curves(km, panels, value=lambda d: d["reentered"], ylab=t("report.share"),

@@ -1793,8 +1793,8 @@ def _fit_km(kmf, duration, event, entry) -> None:
         kmf.fit(duration, event_observed=event, entry=entry)
     except StatError as e:
         raise InsufficientDataError(
-            f"Kaplan-Meier: {len(duration)} spell(s) leave month(s) with nobody at risk before the last exit "
-            f"(too few spells observed from their start); no curve") from e
+            "Kaplan-Meier: months with nobody at risk before the last exit (too few spells observed from "
+            "their start); no curve") from e
 
 
 def _warn_left_out(table: str, labels: Sequence[str]) -> None:
@@ -2712,8 +2712,8 @@ class ExitToWorkModel:
         engine = _choose_engine(self.engine, len(d.sid), self.max_lifelines_rows)
         keep, notes = _drop_degenerate(d.view(), d.event, what=f"{self.name}: ")
         if not keep:  # a handful of spells: every term constant, or without events on one side
-            raise InsufficientDataError(f"{self.name}: {int(d.event.sum())} exit(s) to {self.destination} leave no "
-                                        f"term that can be estimated (all {len(notes)} dropped); nothing to fit.")
+            raise InsufficientDataError(f"{self.name}: the exits to {self.destination} leave no term that can be "
+                                        f"estimated (all {len(notes)} dropped); nothing to fit.")
         res = _fit_periods(name=self.name, engine=engine, d=d, variant="time_varying", terms=keep,
                            alpha=self.alpha, baseline=self.baseline)
         out = _as_exit_results(res)
@@ -2942,8 +2942,8 @@ class ReentryModel:
         terms = [c for c in d.columns if c not in ("spell_id", "person_id", "duration", "event")]
         keep, notes = _drop_degenerate(d[terms], d["event"].to_numpy(), what="reentry: ")
         if not keep:  # as in ExitToWorkModel
-            raise InsufficientDataError(f"reentry: {int(d['event'].sum())} re-entries leave no term that can be "
-                                        f"estimated (all {len(notes)} dropped); nothing to fit.")
+            raise InsufficientDataError(f"reentry: the re-entries leave no term that can be estimated (all "
+                                        f"{len(notes)} dropped); nothing to fit.")
         engine = _choose_engine(self.engine, int(d["duration"].sum()), self.max_lifelines_rows)
         if engine == "lifelines":
             res = CoxModel(alpha=self.alpha, name=self.name).fit(

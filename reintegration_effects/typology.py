@@ -167,8 +167,8 @@ def typology(cs: CohortSet, panel: Panel) -> pd.DataFrame:
         st = follow_up_statuses(panel, sub["person_id"], sub["time_zero"], H, matrix)
         inside = (st >= 0).all(axis=1)
         if not inside.all():  # only for a cohort date whose month-end follow-up passes a mid-month window end
-            warnings.warn(f"cohort '{c.name}': {int((~inside).sum())} persons' follow-up month ends run past the "
-                          f"panel window; their type is left NA", StatisticalWarning, stacklevel=2)
+            warnings.warn(f"cohort '{c.name}': some persons' follow-up month ends run past the panel window "
+                          f"(mid-month window end); their type is left NA", StatisticalWarning, stacklevel=2)
         onb = _BIJ[np.maximum(st, 0)]
         if c.kind == "stock":
             continuous = onb.all(axis=1)

@@ -99,3 +99,29 @@ def test_a_handful_of_persons_runs_and_the_report_says_why(handful, tmp_path):
     for name in skipped:  # named in a chapter note that quotes the run log
         if name in shown:
             assert any(name in n and "From the run log" in n for n in notes), name
+
+
+def test_report_parts_with_only_the_total_or_nothing_left(tmp_path):
+    """Parts whose table keeps only the total, or no published point at all, render a figure or a
+    note (strict: a failing part raises); the chapter note quotes the run log's reason."""
+    from reintegration_effects.report import Report
+
+    na = float("nan")
+    curve = pd.DataFrame({"dimension": ["all"] * 3 + ["sex"] * 3, "group": ["all"] * 3 + ["sex=F"] * 3,
+                          "time": [0, 1, 2] * 2, "survival": [1.0, 0.9, 0.8, na, na, na],
+                          "ci_lower": [1.0, 0.8, 0.7, na, na, na], "ci_upper": [1.0, 0.95, 0.9, na, na, na],
+                          "persons": [100, 90, 80, na, na, na], "suppressed": [False] * 3 + [True] * 3})
+    hidden = curve.assign(survival=na, ci_lower=na, ci_upper=na, persons=na, suppressed=True)
+    cif = pd.DataFrame({"dimension": "all", "group": "all", "time": [0, 1], "destination": "werk",
+                        "cumulative_incidence": na, "suppressed": True})
+    hazards = pd.DataFrame({"model": "exit_to_work", "term": ["sex=F"], "hazard_ratio": [na], "ci_lower": [na],
+                            "ci_upper": [na], "suppressed": [True]})
+    note = InsufficientDataError("fewer than 10 exits to work").note(["effects (method dml)"])
+    for km, reentry in ((curve, curve), (hidden, hidden)):
+        r = Report({"km": km, "reentry_km": reentry, "cumulative_incidence": cif, "hazards": hazards}, lang="en",
+                   figures=tmp_path / "f", strict=True, settings={"manifest": {"notes": [note]}})
+        for part in (r.outflow_curves, r.outflow_by_group, r.reentry_curves, r.reentry_by_group, r.competing_risks,
+                     r.hazards_chart, r.sankey):
+            part()
+        assert any("fewer than 10 exits to work" in n and "From the run log" in n for n in r._absent_notes("effects"))
+    assert "nothing to show" in " ".join(r._absent_notes("survival"))  # every cell of km suppressed
