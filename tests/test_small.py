@@ -125,3 +125,13 @@ def test_report_parts_with_only_the_total_or_nothing_left(tmp_path):
             part()
         assert any("fewer than 10 exits to work" in n and "From the run log" in n for n in r._absent_notes("effects"))
     assert "nothing to show" in " ".join(r._absent_notes("survival"))  # every cell of km suppressed
+
+
+def test_a_risk_set_that_runs_empty_is_too_little_data_not_a_crash():
+    """lifelines refuses a left-truncated Kaplan-Meier curve whose risk set empties early (StatError,
+    the 300-person crash): that is InsufficientDataError, and a curve table leaves the group out."""
+    from reintegration_effects.survival import kaplan_meier
+
+    with pytest.raises(InsufficientDataError, match="nobody at risk"):
+        kaplan_meier([5, 20, 21, 22], [1, 1, 1, 1], [0, 15, 15, 15])  # nobody at risk in months 6-15
+    assert len(kaplan_meier([5, 20, 21, 22], [1, 1, 0, 1], [0, 0, 15, 15])) == 23  # the gap bridged: a curve
