@@ -129,7 +129,7 @@ def test_report_parts_with_only_the_total_or_nothing_left(tmp_path):
 
 def test_a_risk_set_that_runs_empty_is_too_little_data_not_a_crash():
     """lifelines refuses a left-truncated Kaplan-Meier curve whose risk set empties early (StatError,
-    the 300-person crash): that is InsufficientDataError, and a curve table leaves the group out."""
+    the 300-person crash): that is InsufficientDataError (km_by_group then leaves the group out)."""
     from reintegration_effects.survival import kaplan_meier
 
     with pytest.raises(InsufficientDataError, match="nobody at risk"):
