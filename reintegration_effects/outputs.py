@@ -68,7 +68,7 @@ def _round_int(x, base: int) -> np.ndarray:
     return sdc.round_count(np.floor(np.asarray(x, dtype=float) + 0.5).astype(np.int64), base)
 
 
-def _curve_intervals(times: np.ndarray, surv_at, events_in, grid, rules) -> list[tuple]:
+def _curve_intervals(surv_at, events_in, grid, rules) -> list[tuple]:
     """The published intervals of one curve: (start, end, exact events per cause, effective at risk).
 
     Candidate ends are the ``grid`` times (:data:`CURVE_TIMES`). An interval is extended over the
@@ -171,7 +171,7 @@ def _protect_km(df: pd.DataFrame, rules=sdc.CBS_RULES) -> pd.DataFrame:
                      "ci_upper": np.nan if small0 else 1.0,
                      "persons": pd.NA if small0 else int(_round_int(n0, rules.rounding_base)),
                      "events": pd.NA, "suppressed": small0, "flag": sdc._primary_flag(rules) if small0 else ""})
-        iv = _curve_intervals(t, surv_at, events_in, grid[grid <= (t.max() if len(t) else 0)], rules)
+        iv = _curve_intervals(surv_at, events_in, grid[grid <= (t.max() if len(t) else 0)], rules)
         if not iv:
             continue
         n_pub = _round_int([x[3] for x in iv], rules.rounding_base)
@@ -222,7 +222,7 @@ def _protect_cumulative_incidence(df: pd.DataFrame, rules=sdc.CBS_RULES) -> pd.D
             return [p.loc[(p["time"] > a) & (p["time"] <= b), "events"].sum() for p in per.values()]
 
         tmax = t_all.max() if len(t_all) else 0
-        iv = _curve_intervals(t_all, surv_at, events_in, grid[grid <= tmax], rules)
+        iv = _curve_intervals(surv_at, events_in, grid[grid <= tmax], rules)
         if not iv:
             continue
         n_pub = _round_int([x[3] for x in iv], rules.rounding_base)
