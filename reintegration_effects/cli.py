@@ -128,7 +128,8 @@ def _cmd_verify(args) -> int:
 
 
 def _cmd_validate(args) -> int:
-    from .validate import load_input, write_cleaning_log
+    from .outputs import write_cleaning_log
+    from .validate import load_input
 
     data = load_input(args.data)
     print(f"{args.data}: usable. {len(data.persons):,} persons; window "

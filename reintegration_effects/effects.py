@@ -494,8 +494,8 @@ class CellIndex:
         return cls(controls=controls, blocks=blocks)
 
 
-def nearest_neighbours(score: np.ndarray, d: np.ndarray, cell: np.ndarray, *, n_neighbors: int,
-                       caliper: float, index: CellIndex | None = None
+def nearest_neighbours(score: np.ndarray, d: np.ndarray, cell: np.ndarray | None, *, n_neighbors: int,
+                       caliper: float, index: CellIndex | None = None, ties: str = "score"
                        ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Match each treated row to its nearest controls on ``score`` within its exact ``cell``.
 
@@ -510,9 +510,14 @@ def nearest_neighbours(score: np.ndarray, d: np.ndarray, cell: np.ndarray, *, n_
     insertion point; within a run of equal scores the lowest rows come first on the right side and
     nearest to the insertion point on the left side, so the candidates always hold the
     n_neighbors nearest under the tie rule (a brute-force search is the test).
-    ``index``: the :class:`CellIndex` of (d, cell), if already built.
+    ``index``: the :class:`CellIndex` of (d, cell), if already built. ``ties="row"``: ties in
+    distance go to the lower row directly (the first control in the data), whatever the score;
+    the candidates hold the n_neighbors nearest under that rule too (on each side the positional
+    order is (distance, row)). ``cell=None``: no exact matching (one cell).
     """
     m = n_neighbors
+    if cell is None:
+        cell = np.zeros(len(d), dtype=np.int64)
     if index is None:
         index = CellIndex.build(d, cell)
     n_c = len(index.controls)
@@ -546,7 +551,8 @@ def nearest_neighbours(score: np.ndarray, d: np.ndarray, cell: np.ndarray, *, n_
     crow = np.where(np.arange(-m, m)[None, :] < 0, left[cand], right[cand])
     c_score = score[crow]
     dist = np.where(valid, np.abs(c_score - score[t_idx][:, None]), np.inf)
-    best = np.lexsort((crow, c_score, dist), axis=1)[:, :m]  # distance, then score, then row
+    keys = (crow, dist) if ties == "row" else (crow, c_score, dist)
+    best = np.lexsort(keys, axis=1)[:, :m]  # distance, then score (unless ties="row"), then row
     bd = np.take_along_axis(dist, best, axis=1)
     bc = np.take_along_axis(crow, best, axis=1)
     ok = bd <= caliper
@@ -574,9 +580,10 @@ def control_residuals(y: np.ndarray, d: np.ndarray, x_adjust: np.ndarray | None,
     return y - xd @ beta
 
 
-def _att_terms(resid: np.ndarray, d: np.ndarray, t_rows, c_rows, wts, subset: np.ndarray | None
-               ) -> tuple[float, np.ndarray, int, int]:
-    """Matching ATT and its centred linear terms per row (see :func:`matched_att`)."""
+def _att_terms(resid: np.ndarray, d: np.ndarray, t_rows, c_rows, wts, subset: np.ndarray | None,
+               se_resid: np.ndarray | None = None) -> tuple[float, np.ndarray, int, int]:
+    """Matching ATT and its centred linear terms per row (see :func:`matched_att`); the terms
+    from ``se_resid`` when given (outcomes minus a control-outcome regression)."""
     n = len(resid)
     on_support = np.zeros(n, dtype=bool)
     on_support[t_rows] = True
@@ -590,11 +597,15 @@ def _att_terms(resid: np.ndarray, d: np.ndarray, t_rows, c_rows, wts, subset: np
     k = np.bincount(c_rows[sel], weights=wts[sel], minlength=n)
     xi = np.where(t_in, resid, 0.0) - k * np.where(~d, resid, 0.0)
     tau = xi.sum() / n1
+    if se_resid is not None:
+        xi_se = np.where(t_in, se_resid, 0.0) - k * np.where(~d, se_resid, 0.0)
+        return float(tau), xi_se - t_in * (xi_se.sum() / n1), n1, int((k > 0).sum())
     return float(tau), xi - t_in * tau, n1, int((k > 0).sum())
 
 
-def matched_att(resid: np.ndarray, d: np.ndarray, t_rows, c_rows, wts, *, clusters: np.ndarray,
-                subset: np.ndarray | None = None) -> tuple[float, float, int, int]:
+def matched_att(resid: np.ndarray, d: np.ndarray, t_rows, c_rows, wts, *, clusters: np.ndarray | None = None,
+                subset: np.ndarray | None = None, se_resid: np.ndarray | None = None
+                ) -> tuple[float, float, int, int]:
     """Matching ATT from (bias-corrected) outcomes, its standard error, and N treated / controls.
 
     ATT = (1/N1) [sum over treated of r_i - sum over controls of K_j r_j], r from
@@ -604,10 +615,17 @@ def matched_att(resid: np.ndarray, d: np.ndarray, t_rows, c_rows, wts, *, cluste
     times and for one person appearing in many monthly pools, but treats the propensity score as
     known (see :class:`DynamicMatching` for the bootstrap that does not). ``subset`` restricts
     the treated (a group effect) and keeps their own matches.
+
+    ``se_resid``: outcomes minus a regression on the controls (:func:`control_residuals` with
+    covariates) for the linear terms, when ``resid`` is the raw outcome (matching without bias
+    correction). The representation needs y - mu0(x) for the controls (Abadie & Imbens 2006):
+    with the raw outcome, a constant added to y enters every control's term and the standard
+    error changes although the estimate does not.
     """
-    tau, terms, n1, n0 = _att_terms(resid, d, t_rows, c_rows, wts, subset)
+    tau, terms, n1, n0 = _att_terms(resid, d, t_rows, c_rows, wts, subset, se_resid)
     if n1 == 0:
         return np.nan, np.nan, 0, 0
+    clusters = np.arange(len(resid)) if clusters is None else clusters  # None: independent rows
     return tau, _cluster_se(terms, clusters, n1), n1, n0
 
 
@@ -705,6 +723,20 @@ def _multiplier_draw(t_rows, c_rows, wts, r_mat, eta_row, g_mat) -> np.ndarray:
     return tau + noise
 
 
+def multiplier_replication(t_rows, c_rows, wts, r_mat, eta_row, g_mat, se_mat=None) -> np.ndarray:
+    """One replication of the matching bootstrap: :func:`_multiplier_draw`, or, when ``se_mat``
+    (outcomes minus a control-outcome regression) is given because ``r_mat`` holds raw outcomes,
+    the estimate from ``r_mat`` with these matches plus the eta-weighted linear terms from
+    ``se_mat`` (see :func:`matched_att`: raw outcomes in those terms make the standard error
+    change with a constant added to the outcome)."""
+    if se_mat is None:
+        return _multiplier_draw(t_rows, c_rows, wts, r_mat, eta_row, g_mat)
+    zero = np.zeros_like(eta_row)
+    return (_multiplier_draw(t_rows, c_rows, wts, r_mat, zero, g_mat)
+            + _multiplier_draw(t_rows, c_rows, wts, se_mat, eta_row, g_mat)
+            - _multiplier_draw(t_rows, c_rows, wts, se_mat, zero, g_mat))
+
+
 def _match_programme(task, *, frame: pd.DataFrame, x_all: pd.DataFrame, model: DynamicMatching):
     """Matching for one programme: effect rows (every group and outcome), balance, overlap, scores."""
     prog, seed = task
@@ -736,6 +768,9 @@ def _match_programme(task, *, frame: pd.DataFrame, x_all: pd.DataFrame, model: D
     outcomes = list(model.outcomes)
     r_all = control_residuals(fs[outcomes].to_numpy(dtype=float), d, x_adj, w)
     resid = {y: r_all[:, k] for k, y in enumerate(outcomes)}
+    # without bias correction the linear terms still need y - mu0(x) (see matched_att)
+    r_se = None if model.bias_correction else control_residuals(fs[outcomes].to_numpy(dtype=float), d,
+                                                                 xs.to_numpy(), w)
     groups = group_masks(fs)
     overlaps, cells = [], []
     for group, gm in groups.items():
@@ -745,7 +780,8 @@ def _match_programme(task, *, frame: pd.DataFrame, x_all: pd.DataFrame, model: D
             cells += [(group, y) for y in model.outcomes]
     est = {}
     for group, y in cells:
-        tau, terms, n1, n0 = _att_terms(resid[y], d, t_rows, c_rows, wts, groups[group])
+        tau, terms, n1, n0 = _att_terms(resid[y], d, t_rows, c_rows, wts, groups[group],
+                                        None if r_se is None else r_se[:, outcomes.index(y)])
         est[group, y] = (tau, _cluster_se(terms, cl, n1), n1, n0)
 
     if model.n_bootstrap > 0 and cells:
@@ -760,7 +796,7 @@ def _match_programme(task, *, frame: pd.DataFrame, x_all: pd.DataFrame, model: D
         for b in range(model.n_bootstrap):
             eta = rng.standard_normal(n_cl)
             tb, cb, wb = match(ps.linear_predictor(ps.coef + h_inv @ (s_cl.T @ eta)))
-            draws[b] = _multiplier_draw(tb, cb, wb, r_mat, eta[cl], g_mat)
+            draws[b] = multiplier_replication(tb, cb, wb, r_mat, eta[cl], g_mat, r_se)
         sd = np.nanstd(draws, axis=0, ddof=1)
         for gi, g in enumerate(names):
             for yi, y in enumerate(outcomes):
@@ -802,6 +838,34 @@ def _fit_fold(fold, *, x, t, controls, ys, clf, reg, n_labels):
     proba[:, m.classes_] = m.predict_proba(x[test])
     tr_c = train[controls[train]]
     return test, proba, {y: clone(reg).fit(x[tr_c], yv[tr_c]).predict(x[test]) for y, yv in ys.items()}
+
+
+def att_score(resid: np.ndarray, odds: np.ndarray, d: np.ndarray, control: np.ndarray,
+              w: np.ndarray) -> np.ndarray:
+    """The doubly robust ATT score per row, psi = w [D r - (1 - D) odds r] with r = Y - mu0(X)
+    and odds = e / (1 - e); rows neither treated nor control get 0 (Chernozhukov et al. 2018, 5.1)."""
+    return np.where(d, w * resid, 0.0) - np.where(control, w * odds * resid, 0.0)
+
+
+def att_from_score(psi: np.ndarray, d: np.ndarray, sel: np.ndarray, clusters: np.ndarray,
+                   w: np.ndarray | None = None) -> tuple[float, float]:
+    """ATT = sum of psi over ``sel`` / the (weighted) number of treated in ``sel``, and its
+    standard error from the centred score summed within ``clusters`` (integer codes)."""
+    wd = np.where(d & sel, 1.0 if w is None else w, 0.0)
+    n1 = wd.sum()
+    tau = psi[sel].sum() / n1
+    terms = np.where(sel, psi - wd * tau, 0.0)
+    return float(tau), _cluster_se(terms, clusters, n1)
+
+
+#: Public names of the shared cores, used by the generic estimators (matching, doubly_robust).
+cluster_se = _cluster_se
+att_terms = _att_terms
+cluster_sums = _cluster_sums
+multiplier_draw = _multiplier_draw
+fit_fold = _fit_fold
+default_classifier = _default_classifier
+default_regressor = _default_regressor
 
 
 def budget_shares(n_part: int, n_pool: int, max_rows: int | None, pool_share: float = 1.0
@@ -898,13 +962,18 @@ class DynamicDML:
         mu = {y: np.zeros(len(f)) for y in self.outcomes}
         n_persons = len(np.unique(f["pcode"].to_numpy()))
         if n_persons < self.n_folds:
-            raise InsufficientDataError(f"double ML: {n_persons} person(s) in the risk sets, fewer than the "
-                                        f"{self.n_folds} cross-fitting folds", tables=("effects",))
+            raise InsufficientDataError(f"double ML: fewer persons in the risk sets than the {self.n_folds} "
+                                        f"cross-fitting folds", tables=("effects",))
         folds = GroupKFold(n_splits=self.n_folds, shuffle=True, random_state=int(seed))
         rng = np.random.default_rng(seed)
         splits = []  # (training rows, test rows, training weights) per fold
         for train, test in folds.split(x, t, groups=f["pcode"].to_numpy()):
             train, w_train = _thin_training_rows(train, controls, w, self.max_train_rows, rng)
+            absent = [labels[k] for k in range(len(labels)) if not (t[train] == k).any()]
+            if absent:  # a handful of participants: a fold's propensity model would not know the programme
+                raise InsufficientDataError(f"double ML: {', '.join(absent)} too rare to appear in every "
+                                            f"cross-fitting fold's training rows ({self.n_folds} folds)",
+                                            tables=("effects",))
             splits.append((train, test, w_train))
         ys = {y: f[y].to_numpy(dtype=float) for y in self.outcomes}
         # the folds through parallel.map_tasks (one BLAS/OpenMP thread per fit: threads in gradient
@@ -940,7 +1009,7 @@ class DynamicDML:
             for y in self.outcomes:
                 yy = f[y].to_numpy(dtype=float)
                 resid = yy - nuis[f"mu0_{y}"].to_numpy()
-                psi = np.where(d, resid, 0.0) - np.where(c, w * odds * resid, 0.0)
+                psi = att_score(resid, odds, d, c, np.where(d, 1.0, w))
                 for group, gm in masks.items():
                     sel = keep & gm
                     n1 = int((d & sel).sum())
@@ -949,9 +1018,7 @@ class DynamicDML:
                                              n_off_support=int((d & gm & ~keep).sum())))
                     if n1 < 2:
                         continue
-                    tau = psi[sel].sum() / n1
-                    terms = np.where(sel, psi - d * tau, 0.0)
-                    se = _cluster_se(terms, pcode, n1)
+                    tau, se = att_from_score(psi, d, sel, pcode)
                     rows.append(_row(prog, group, y, "dml", tau, se, n1, int((c & sel).sum())))
         return EffectResults(method="dml", effects=pd.DataFrame(rows, columns=list(EFFECTS_COLUMNS)),
                              overlap=pd.DataFrame(overlaps), propensity=pd.concat(props, ignore_index=True),
@@ -961,16 +1028,18 @@ class DynamicDML:
 def propensity_histogram(propensity: pd.DataFrame, bins: int = 20) -> pd.DataFrame:
     """Counts of participants and pool rows per propensity-score bin: the overlap plot's data.
 
-    Columns: programme, treated, bin (a label "lower-upper" of the score interval; 20 equal bins
-    from 0 to the programme's largest score), persons. Aggregated, so it can be shown.
+    Columns: programme, treated, bin (a label "lower-upper" of the score interval: ``bins`` equal
+    bins of the fixed range 0-1, e.g. "0.00-0.05" for 20; edges that do not depend on the data, so
+    no label shows a largest or smallest score), persons. Aggregated, so it can be shown.
     """
     out = []
+    edges = np.arange(bins + 1) / bins
+    digits = next((d for d in range(2, 7) if np.allclose(np.round(edges, d), edges, rtol=0, atol=1e-12)), 6)  # "0.05"
+    labels = [f"{lo:.{digits}f}-{hi:.{digits}f}" for lo, hi in zip(edges[:-1], edges[1:], strict=True)]
     for prog, g in propensity.groupby("programme", sort=True):
-        top = g["score"].max() or 1.0
-        b = np.minimum((g["score"] / top * bins).astype(int), bins - 1)
+        score = np.clip(g["score"].to_numpy(dtype=float), 0.0, 1.0)
+        b = pd.Series(np.minimum((score * bins).astype(int), bins - 1), index=g.index)
         counts = pd.crosstab(b, g["treated"]).reindex(index=range(bins), columns=[False, True], fill_value=0)
-        edges = np.arange(bins + 1) / bins * top
-        labels = [f"{lo:.4f}-{hi:.4f}" for lo, hi in zip(edges[:-1], edges[1:], strict=True)]
         for treated in (False, True):
             out.append(pd.DataFrame({"programme": prog, "treated": treated, "bin": labels,
                                      "persons": counts[treated].to_numpy()}))

@@ -63,7 +63,8 @@ class RunContext:
 
 
 def step_validate(ctx: RunContext) -> str:
-    from .validate import load_input, write_cleaning_log
+    from .outputs import write_cleaning_log
+    from .validate import load_input
 
     ctx.data = load_input(ctx.data_dir, study=ctx.study_overrides)
     ctx.outputs.append(write_cleaning_log(ctx.data, ctx.out))
@@ -404,6 +405,9 @@ def run(data_dir: Path | None, out: Path, *, seed: int, lang: str = "nl", person
                                  pdf=with_pdf)
             echo(f"      {', '.join(str(f.name) for f in files)} ({time.perf_counter() - t0:.1f} s)")
             ctx.outputs.extend(files)
+        from .outputs import write_disclosure_report
+
+        ctx.outputs.append(write_disclosure_report(work))  # the export checklist: every table, its rule
         path = manifest(files)
         ctx.outputs.append(path)
         folder.commit()
