@@ -52,7 +52,7 @@ from .contract import (
 )
 from .dataset import InputData
 from .errors import InsufficientDataError
-from .panel import Panel, month_number, person_codes
+from .panel import Panel, link_programme_starts, person_codes
 from .propensity import CollinearityError, ConstantColumnError, PropensityModel, SeparationError
 
 #: Outcomes estimated for every programme (contract outcomes + months on bijstand).
@@ -158,16 +158,16 @@ def build_risk_sets(
     sid = months["spell_id"].to_numpy().reshape(n, t_win)
 
     # programme starts -> (person, month index, spell)
-    prog = data.programmes
+    link = link_programme_starts(panel.spells, data.programmes)  # the one linking rule (month end)
     log = []
-    pcode = person_codes(prog["person_id"], panel.persons)
-    t0 = month_number(prog["start"]) - panel.grid.first_window_month if len(prog) else np.zeros(0, int)
+    pcode = person_codes(link["person_id"], panel.persons)
+    t0 = link["start_month"].to_numpy() - panel.grid.first_window_month
     inside = (t0 >= 0) & (t0 < t_win)
-    log.append(("programme starts in the input", len(prog)))
+    log.append(("programme starts in the input", len(link)))
     log.append(("start before or after the window", int((~inside).sum())))
     starts = pd.DataFrame({"pcode": pcode[inside], "t0": t0[inside],
-                           "programme": prog["programme"].astype(str).to_numpy()[inside]})
-    starts["spell_id"] = sid[starts.pcode, starts.t0] if len(starts) else np.zeros(0, int)
+                           "programme": link["programme"].to_numpy()[inside],
+                           "spell_id": link["spell_id"].to_numpy()[inside]})
     on_spell = starts["spell_id"] >= 0
     log.append(("start not within a bijstand spell (no bijstand at the end of the start month)",
                 int((~on_spell).sum())))

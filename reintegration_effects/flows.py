@@ -27,8 +27,10 @@ through :mod:`reintegration_effects.disclosure` before it leaves the package):
   minus spell start) for stock cohorts, the length of the spell that ended (last day + 1 minus
   start) for outflow cohorts. A spell that began before the data starts has its duration counted
   from the first day in the data.
-- **Programme** (for group comparisons): the person took part in a programme (any spell in the
-  programmes file) that overlaps the bijstand spell up to time zero.
+- **Programme** (for group comparisons): a programme started in the bijstand spell on or before
+  time zero (linked to the spell by the package's one rule,
+  :func:`~reintegration_effects.panel.link_programme_starts`: the spell covering the end of the
+  start month).
 
 Everything is vectorised over persons: cohort membership and group positions are merges of
 cohort members with spell tables, statuses are one :func:`status_on` call per cohort.
@@ -62,7 +64,7 @@ from .contract import (
 )
 from .dataset import InputData
 from .errors import StatisticalWarning
-from .panel import Panel, build_panel, month_number, status_on
+from .panel import Panel, build_panel, link_programme_starts, month_number, status_on
 
 __all__ = [
     "BIJSTAND_STATUSES",
@@ -379,7 +381,7 @@ def build_cohorts(data: InputData, panel: Panel | None = None, *, cohorts: Itera
     members["cohort"] = pd.Categorical(members["cohort"], categories=[c.name for c in resolved])
     members["exit_destination"] = pd.Categorical(members["exit_destination"], categories=list(EXIT_DESTINATIONS))
     members["duration_years"] = members["duration_years"].astype(np.int64)
-    _add_characteristics(members, data)
+    _add_characteristics(members, data, spells)
     for h in horizons:
         col = status_column(h)
         if col not in members:
@@ -394,7 +396,7 @@ def build_cohorts(data: InputData, panel: Panel | None = None, *, cohorts: Itera
                      pd.Timestamp(data.window_end), dims)
 
 
-def _add_characteristics(members: pd.DataFrame, data: InputData) -> None:
+def _add_characteristics(members: pd.DataFrame, data: InputData, spells: pd.DataFrame) -> None:
     """Add sex, age, migration, education, household, duration band and programme (in place)."""
     persons = data.persons.assign(person_id=lambda f: f["person_id"].astype(str)).set_index("person_id")
     pid = members["person_id"].to_numpy()
@@ -423,20 +425,20 @@ def _add_characteristics(members: pd.DataFrame, data: InputData) -> None:
                                           categories=list(GROUPS["household"][1]))
     members["duration_band"] = pd.Categorical(duration_band(members["duration_years"].to_numpy()),
                                               categories=list(DURATION_BANDS))
-    members["programme"] = _programme_during(members, data.programmes)
+    members["programme"] = _programme_during(members, link_programme_starts(spells, data.programmes))
 
 
-def _programme_during(members: pd.DataFrame, programmes: pd.DataFrame) -> np.ndarray:
-    """True where a programme spell overlaps [spell start, time zero]."""
+def _programme_during(members: pd.DataFrame, link: pd.DataFrame) -> np.ndarray:
+    """True where a programme start linked to the member's bijstand spell (the one linking rule,
+    :func:`~reintegration_effects.panel.link_programme_starts`) lies on or before time zero."""
     out = np.zeros(len(members), dtype=bool)
-    if len(programmes) == 0 or len(members) == 0:
+    link = link[link["spell_id"] >= 0]
+    if len(link) == 0 or len(members) == 0:
         return out
-    q = pd.DataFrame({"person_id": members["person_id"].to_numpy(), "lo": members["spell_start"].to_numpy(),
-                      "hi": members["time_zero"].to_numpy(), "qi": np.arange(len(members))})
-    p = programmes[["person_id", "start", "end"]].assign(person_id=lambda f: f["person_id"].astype(str))
-    m = q.merge(p, on="person_id", how="inner")
-    ok = (m["start"] <= m["hi"]) & (m["end"].isna() | (m["end"] >= m["lo"]))
-    out[m.loc[ok, "qi"].to_numpy()] = True
+    q = pd.DataFrame({"spell_id": members["spell_id"].to_numpy(np.int64), "hi": members["time_zero"].to_numpy(),
+                      "qi": np.arange(len(members))})
+    m = q.merge(link[["spell_id", "start"]], on="spell_id", how="inner")
+    out[m.loc[m["start"] <= m["hi"], "qi"].to_numpy()] = True
     return out
 
 

@@ -189,6 +189,56 @@ def _history(flags: np.ndarray, months: int) -> np.ndarray:
     return (cs[:, t] - cs[:, lo]).astype(np.int8)
 
 
+#: Columns of :func:`link_programme_starts`.
+START_COLUMNS = ("row", "person_id", "programme", "start", "end", "start_month", "spell_id", "spell_month")
+
+
+def link_programme_starts(spells: pd.DataFrame, programmes: pd.DataFrame) -> pd.DataFrame:
+    """Every programme row with the bijstand spell it started in: the package's one linking rule.
+
+    A programme that starts in month m belongs to the bijstand spell that covers the END of month
+    m, the panel's month-end rule (a start in a month whose bijstand ended before the month end
+    belongs to no spell: in the monthly data the person had already left). Effects (time zero
+    and the risk sets), survival (the time-varying programme term) and flows (participation
+    during a spell) all link starts with this function, so a start counts the same everywhere.
+
+    ``spells``: :attr:`Panel.spells` (``spell_id``, ``person_id``, ``start``, ``end``);
+    ``programmes``: the validated programmes table. Returns one row per programme row, in input
+    order (nothing dropped): ``row`` (position in ``programmes``), ``person_id`` (str),
+    ``programme`` (str), ``start``, ``end``, ``start_month`` (absolute month number of the
+    start, see :func:`month_number`), ``spell_id`` (-1: no bijstand spell covers that month end)
+    and ``spell_month`` (months since the spell began, 0 in its first month, as the panel's
+    ``spell_month``; -1 without a spell).
+    """
+    n = len(programmes)
+    out = pd.DataFrame({
+        "row": np.arange(n, dtype=np.int64),
+        "person_id": programmes["person_id"].astype(str).to_numpy(),
+        "programme": programmes["programme"].astype(str).to_numpy(),
+        "start": pd.to_datetime(programmes["start"]).to_numpy(),
+        "end": pd.to_datetime(programmes["end"]).to_numpy(),
+    })
+    out["start_month"] = month_number(out["start"]) if n else np.zeros(0, dtype=np.int64)
+    out["spell_id"] = np.int64(-1)
+    out["spell_month"] = np.int64(-1)
+    if n == 0 or len(spells) == 0:
+        return out[list(START_COLUMNS)]
+    first, last = covered_months(spells["start"], spells["end"])
+    sp = pd.DataFrame({"person_id": spells["person_id"].astype(str).to_numpy(),
+                       "spell_id": spells["spell_id"].to_numpy(np.int64), "first": first.astype(np.int64),
+                       "last": last.astype(np.int64), "began": month_number(spells["start"]).astype(np.int64)})
+    sp = sp[sp["last"] >= sp["first"]].sort_values("first", kind="mergesort")  # spells covering a month end
+    q = out[["row", "person_id", "start_month"]].sort_values("start_month", kind="mergesort")
+    # a person's bijstand spells do not overlap (validated), so the one that began last at or
+    # before the start month is the only candidate
+    m = pd.merge_asof(q, sp, left_on="start_month", right_on="first", by="person_id", direction="backward")
+    hit = m["spell_id"].notna().to_numpy() & (m["start_month"].to_numpy() <= m["last"].fillna(-1).to_numpy())
+    rows = m.loc[hit, "row"].to_numpy(np.int64)
+    out.loc[rows, "spell_id"] = m.loc[hit, "spell_id"].to_numpy(np.int64)
+    out.loc[rows, "spell_month"] = (m.loc[hit, "start_month"] - m.loc[hit, "began"]).to_numpy(np.int64)
+    return out[list(START_COLUMNS)]
+
+
 def derive_bijstand_spells(data: InputData, grid: MonthGrid) -> pd.DataFrame:
     """Bijstand spells with coverage in months, window flags and the exit destination.
 

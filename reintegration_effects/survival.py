@@ -76,7 +76,7 @@ from .contract import (
     programme_term,
 )
 from .errors import InsufficientDataError, StatisticalWarning
-from .panel import Panel, covered_months, month_number
+from .panel import Panel, covered_months, link_programme_starts, month_number
 
 __all__ = [
     "CoxModel",
@@ -2211,26 +2211,20 @@ def _covariate_columns(att: pd.DataFrame, covariates: Sequence[str]) -> dict[str
 
 
 def _programme_matches(panel: Panel, data, programmes: Sequence[str] | None) -> pd.DataFrame:
-    """Programme spells that started during a bijstand spell: spell_id, programme, start_abs,
-    first_cov, last_cov (covered month ends). Vectorised with ``merge_asof`` by person."""
+    """Programme spells linked to a bijstand spell by the package's one rule
+    (:func:`~reintegration_effects.panel.link_programme_starts`: the spell covering the end of
+    the start month): spell_id, programme, start_abs, first_cov, last_cov (covered month ends)."""
     cols = ["spell_id", "programme", "start_abs", "first_cov", "last_cov"]
     if data is None or len(getattr(data, "programmes", [])) == 0:
         return pd.DataFrame(columns=cols)
-    pr = data.programmes[["person_id", "programme", "start", "end"]].copy()
-    pr["person_id"] = pr["person_id"].astype(str)
-    pr["programme"] = pr["programme"].astype(str)
+    link = link_programme_starts(panel.spells, data.programmes)
+    keep = link["spell_id"].to_numpy() >= 0
     if programmes is not None:
-        pr = pr[pr["programme"].isin([str(p) for p in programmes])]
-    sp = _spells_by_id(panel)[["spell_id", "person_id", "start", "end"]].copy()
-    sp["person_id"] = sp["person_id"].astype(str)
-    sp = sp.rename(columns={"start": "sp_start", "end": "sp_end"}).sort_values("sp_start", kind="mergesort")
-    pr = pr.sort_values("start", kind="mergesort").reset_index(drop=True)
-    m = pd.merge_asof(pr, sp, left_on="start", right_on="sp_start", by="person_id", direction="backward")
-    ok = m["spell_id"].notna() & (m["sp_end"].isna() | (m["start"] <= m["sp_end"]))
-    m = m.loc[ok]
+        keep &= link["programme"].isin([str(p) for p in programmes]).to_numpy()
+    m = link.loc[keep]
     f, last = covered_months(m["start"], m["end"])
     return pd.DataFrame({"spell_id": m["spell_id"].to_numpy(np.int64), "programme": m["programme"].to_numpy(),
-                         "start_abs": month_number(m["start"]), "first_cov": f, "last_cov": last})
+                         "start_abs": m["start_month"].to_numpy(np.int64), "first_cov": f, "last_cov": last})
 
 
 def _category_codes(categories) -> tuple[np.ndarray, list[str]]:

@@ -330,7 +330,7 @@ def test_manifest_is_complete_and_verify_detects_tampering(data, tmp_path, fast,
     m = json.loads((out / "manifest.json").read_text())
     assert m["status"] == "complete"
     assert m["software"]["package_version"]
-    assert set(m["outputs"]) == {"cleaning_log.csv", "tables/fast.csv"}
+    assert set(m["outputs"]) == {"cleaning_log.csv", "tables/fast.csv", "disclosure_report.md"}
     assert main(["verify", str(out)]) == 0
     capsys.readouterr()
 

@@ -174,3 +174,52 @@ def test_status_on_exact_dates(person_rows):
     got = status_on(data, ["A", "A", "A", "B", "C", "D"],
                     ["2020-02-10", "2020-03-30", "2020-03-31", "2020-01-31", "2020-03-10", "2017-05-05"])
     assert list(got.astype(str)) == ["bijstand_met_werk", "werk", "overig", "bijstand", "bijstand", "werk"]
+
+
+def _linking_case(person_rows):
+    """Person a: bijstand 10 Jan - 15 Mar 2020 (month ends Jan, Feb) and from 1 Jun 2021 (open).
+    Person b: no bijstand."""
+    return make_input(
+        persons=person_rows("a", "b"),
+        benefits=[dict(person_id="a", benefit="bijstand", start="2020-01-10", end="2020-03-15"),
+                  dict(person_id="a", benefit="bijstand", start="2021-06-01", end=None)],
+        programmes=[dict(person_id="a", programme="coaching", start="2020-01-05", end="2020-02-10"),
+                    dict(person_id="a", programme="training", start="2020-03-02", end="2020-05-31"),
+                    dict(person_id="a", programme="coaching", start="2020-02-20", end=None),
+                    dict(person_id="b", programme="coaching", start="2020-02-01", end="2020-03-01"),
+                    dict(person_id="a", programme="training", start="2022-01-15", end="2022-03-31")],
+        window=("2020-01-01", "2022-12-31"),
+    )
+
+
+def test_programme_starts_link_to_the_spell_covering_the_start_month_end(person_rows):
+    from reintegration_effects.panel import START_COLUMNS, link_programme_starts
+
+    data = _linking_case(person_rows)
+    panel = build_panel(data)
+    link = link_programme_starts(panel.spells, data.programmes)
+    assert list(link.columns) == list(START_COLUMNS) and link["row"].tolist() == [0, 1, 2, 3, 4]
+    first, second = panel.spells["spell_id"].tolist()
+    # a start before the spell's first day but in its first month belongs to it (month end rule);
+    # a start in the month the spell ended before the month end belongs to no spell
+    assert link["spell_id"].tolist() == [first, -1, first, -1, second]
+    assert link["spell_month"].tolist() == [0, -1, 1, -1, 7]
+    # the panel's own spell_id on the start month's end says the same
+    m = panel.months.set_index(["person_id", "month"])["spell_id"]
+    for r in link.itertuples():
+        month_end = r.start + pd.offsets.MonthEnd(0)
+        assert m.get((r.person_id, month_end), -1) == r.spell_id
+
+
+def test_survival_effects_and_flows_use_the_same_link(person_rows):
+    from reintegration_effects.flows import build_cohorts
+    from reintegration_effects.survival import _programme_matches
+
+    data = _linking_case(person_rows)
+    panel = build_panel(data)
+    pm = _programme_matches(panel, data, None)
+    # the March start (bijstand ended on 15 March) is not a programme of the first spell
+    assert sorted(zip(pm["spell_id"], pm["programme"], strict=True)) == [(0, "coaching"), (0, "coaching"),
+                                                                         (1, "training")]
+    members = build_cohorts(data, panel, cohorts=["stock_2020-02-29"], horizons=[1], statuses=False).members
+    assert members.set_index("person_id").loc["a", "programme"]
