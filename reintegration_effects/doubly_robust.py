@@ -17,11 +17,65 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .effects import att_from_score, att_score, default_classifier, default_regressor, fit_fold
 from .parallel import map_tasks
 from .propensity import check_numeric_columns, treatment_indicator
+from .stats import cluster_se
 
 __all__ = ["DoublyRobustATT", "DoublyRobustResults"]
+
+
+# ------------------------------------------------------------------------------------------------
+# The cross-fitting cores, shared with the dynamic design (effects.DynamicDML)
+# ------------------------------------------------------------------------------------------------
+
+
+def default_classifier(random_state):
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    return HistGradientBoostingClassifier(max_iter=100, learning_rate=0.1, max_leaf_nodes=15,
+                                          min_samples_leaf=100, early_stopping=False,
+                                          random_state=random_state)
+
+
+def default_regressor(random_state):
+    from sklearn.ensemble import HistGradientBoostingRegressor
+
+    return HistGradientBoostingRegressor(max_iter=100, learning_rate=0.1, max_leaf_nodes=15,
+                                         min_samples_leaf=100, early_stopping=False,
+                                         random_state=random_state)
+
+
+def fit_fold(fold, *, x, t, controls, ys, clf, reg, n_labels):
+    """One cross-fitting fold: propensity and control-outcome models on ``train`` (with the
+    propensity weights ``w_train``), predicted on ``test``."""
+    from sklearn.base import clone
+
+    train, test, w_train = fold
+    m = clone(clf).fit(x[train], t[train], sample_weight=w_train)
+    proba = np.zeros((len(test), n_labels))
+    proba[:, m.classes_] = m.predict_proba(x[test])
+    tr_c = train[controls[train]]
+    return test, proba, {y: clone(reg).fit(x[tr_c], yv[tr_c]).predict(x[test]) for y, yv in ys.items()}
+
+
+def att_score(resid: np.ndarray, odds: np.ndarray, d: np.ndarray, control: np.ndarray,
+              w: np.ndarray) -> np.ndarray:
+    """The doubly robust ATT score per row, psi = w [D r - (1 - D) odds r] with r = Y - mu0(X)
+    and odds = e / (1 - e); rows neither treated nor control get 0 (Chernozhukov et al. 2018, 5.1)."""
+    return np.where(d, w * resid, 0.0) - np.where(control, w * odds * resid, 0.0)
+
+
+def att_from_score(psi: np.ndarray, d: np.ndarray, sel: np.ndarray, clusters: np.ndarray,
+                   w: np.ndarray | None = None) -> tuple[float, float]:
+    """ATT = sum of psi over ``sel`` / the (weighted) number of treated in ``sel``, and its
+    standard error from the centred score summed within ``clusters`` (integer codes)."""
+    wd = np.where(d & sel, 1.0 if w is None else w, 0.0)
+    n1 = wd.sum()
+    tau = psi[sel].sum() / n1
+    terms = np.where(sel, psi - wd * tau, 0.0)
+    return float(tau), cluster_se(terms, clusters, n1)
+
+
 
 SUMMARY_COLUMNS = ("estimate", "std_error", "z", "p_value", "ci_lower", "ci_upper", "n_treated",
                    "n_control", "n_trimmed")

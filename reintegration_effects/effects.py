@@ -51,9 +51,23 @@ from .contract import (
     age_band,
 )
 from .dataset import InputData
+from .doubly_robust import att_from_score, att_score, default_classifier, default_regressor, fit_fold
 from .errors import InsufficientDataError
+from .matching import (  # the shared cores; also importable from here as before
+    CellIndex,
+    PropensityFit,  # noqa: F401
+    att_terms,
+    balance_table,
+    control_residuals,
+    fit_propensity,
+    matched_att,  # noqa: F401
+    multiplier_draw,
+    multiplier_replication,
+    nearest_neighbours,
+    propensity_logit,  # noqa: F401
+)
 from .panel import Panel, link_programme_starts, person_codes
-from .propensity import CollinearityError, ConstantColumnError, PropensityModel, SeparationError
+from .stats import cluster_se, cluster_sums
 
 #: Outcomes estimated for every programme (contract outcomes + months on bijstand).
 ALL_OUTCOMES = (*OUTCOMES, "months_bijstand_18m")
@@ -274,14 +288,6 @@ def group_masks(frame: pd.DataFrame) -> dict[str, np.ndarray]:
     return out
 
 
-def _cluster_se(terms: np.ndarray, clusters: np.ndarray, denominator: float) -> float:
-    """sqrt(sum over clusters of (sum of terms)^2) / denominator, with a small-sample factor."""
-    sums = np.bincount(clusters, weights=terms)
-    g = int((sums != 0).sum())
-    factor = g / (g - 1) if g > 1 else 1.0
-    return float(np.sqrt(factor * np.sum(sums**2)) / denominator)
-
-
 def _row(programme, group, outcome, method, est, se, n_t, n_c) -> dict:
     z = 1.959963984540054
     return dict(programme=programme, group=group, outcome=outcome, method=method, estimate=est,
@@ -313,7 +319,7 @@ def naive_effects(risk: RiskSets, *, outcomes=ALL_OUTCOMES) -> pd.DataFrame:
                 mc = np.average(yy[c], weights=w[c])
                 # linearisation of a difference of two (weighted) means, clustered by person
                 terms = np.where(t[sub], (yy[sub] - mt) / t.sum(), -w[sub] * (yy[sub] - mc) / w[c].sum())
-                se = _cluster_se(terms, clusters, 1.0)
+                se = cluster_se(terms, clusters, 1.0)
                 rows.append(_row(prog, group, y, "naive", mt - mc, se, t.sum(), c.sum()))
     return pd.DataFrame(rows, columns=list(EFFECTS_COLUMNS))
 
@@ -324,38 +330,6 @@ def naive_effects(risk: RiskSets, *, outcomes=ALL_OUTCOMES) -> pd.DataFrame:
 
 def _duration_band(spell_month: np.ndarray, bands=DURATION_BANDS) -> np.ndarray:
     return np.searchsorted(np.asarray(bands[1:]), spell_month, side="right")
-
-
-def _weighted_moments(x: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    w = w / w.sum()
-    m = w @ x
-    v = w @ (x - m) ** 2
-    return m, v
-
-
-def balance_table(x: pd.DataFrame, treated: np.ndarray, w_before: np.ndarray, w_after: np.ndarray
-                  ) -> pd.DataFrame:
-    """Standardised mean differences and variance ratios before and after adjustment.
-
-    Columns: covariate, smd_before, smd_after, variance_ratio_before, variance_ratio_after. The
-    SMD uses the unadjusted pooled standard deviation in both columns, so they are comparable.
-    """
-    xv = x.to_numpy(dtype=float)
-    mt, vt = _weighted_moments(xv[treated], np.ones(treated.sum()))
-    c = ~treated
-    mb, vb = _weighted_moments(xv[c], w_before[c])
-    keep = w_after[c] > 0
-    ma, va = _weighted_moments(xv[c][keep], w_after[c][keep])
-    sd = np.sqrt((vt + vb) / 2)
-    sd = np.where(sd > 0, sd, np.nan)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return pd.DataFrame({
-            "covariate": x.columns,
-            "smd_before": (mt - mb) / sd,
-            "smd_after": (mt - ma) / sd,
-            "variance_ratio_before": vt / vb,
-            "variance_ratio_after": vt / va,
-        })
 
 
 @dataclass
@@ -401,232 +375,6 @@ class EffectResults:
 
     def _repr_html_(self) -> str:
         return self.effects.to_html(index=False, float_format=lambda v: f"{v:.3f}")
-
-
-@dataclass
-class PropensityFit:
-    """A logistic propensity model on standardised covariates (leading column of ones).
-
-    Kept whole, not only its scores, because the matching bootstrap perturbs the coefficients
-    with the model's own score and Hessian (:meth:`DynamicMatching.fit`).
-    """
-
-    design: np.ndarray
-    coef: np.ndarray
-    penalty: float
-    dropped: tuple[str, ...] = ()
-
-    def linear_predictor(self, coef: np.ndarray | None = None) -> np.ndarray:
-        return self.design @ (self.coef if coef is None else coef)
-
-    def score_and_hessian(self, d: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Per-row score of the weighted log-likelihood at the estimate, and the Hessian of the
-        (penalised) objective; rows of ``score`` sum to the penalty's gradient, i.e. about zero."""
-        p = 1.0 / (1.0 + np.exp(-self.linear_predictor()))
-        score = self.design * (w * (d - p))[:, None]
-        hess = (self.design * (w * p * (1 - p))[:, None]).T @ self.design
-        hess[1:, 1:] += self.penalty * np.eye(len(self.coef) - 1)
-        return score, hess
-
-
-def fit_propensity(x: np.ndarray, d: np.ndarray, w: np.ndarray | None = None,
-                   names: list[str] | None = None) -> PropensityFit:
-    """Unpenalised maximum-likelihood logit of the start indicator (:class:`PropensityModel`,
-    Newton-Raphson to the maximum) on standardised covariates.
-
-    For the risk sets, where a dummy can be constant or have no starts in a programme's pool,
-    covariates that make the maximum non-existent or not identified (constant, collinear or
-    separating columns, as :class:`PropensityModel` names them) are left out one set at a time
-    and listed in ``PropensityFit.dropped``; the public estimators raise instead."""
-    x = np.asarray(x, dtype=float)
-    labels = [f"x{j}" for j in range(x.shape[1])] if names is None else list(names)
-    keep = list(range(x.shape[1]))
-    for _ in range(x.shape[1] + 1):
-        try:
-            m = PropensityModel().fit_arrays(x[:, keep], d, weights=w, names=[labels[j] for j in keep])
-            break
-        except (ConstantColumnError, CollinearityError, SeparationError) as e:
-            bad = set(e.columns)
-            if not bad or not keep:
-                raise
-            keep = [j for j in keep if labels[j] not in bad]
-    return PropensityFit(design=m.scaled_design, coef=m.scaled_params, penalty=0.0,
-                         dropped=tuple(labels[j] for j in range(x.shape[1]) if j not in keep))
-
-
-def propensity_logit(x: np.ndarray, d: np.ndarray, w: np.ndarray | None = None) -> np.ndarray:
-    """Logit of the propensity score from the unpenalised maximum-likelihood logit
-    (:func:`fit_propensity`)."""
-    return fit_propensity(x, d, w).linear_predictor()
-
-
-@dataclass
-class CellIndex:
-    """Where each exact-matching cell's controls and treated rows are: the part of
-    :func:`nearest_neighbours` that does not depend on the score, built once and reused by every
-    bootstrap replication. ``controls`` holds the control rows grouped by cell (within a cell in
-    row order, or by ``score`` then row, see :meth:`build`); ``blocks`` one (cell code, start,
-    end, treated rows) per cell with treated rows."""
-
-    controls: np.ndarray
-    blocks: list[tuple[int, int, int, np.ndarray]]
-
-    @classmethod
-    def build(cls, d: np.ndarray, cell: np.ndarray, score: np.ndarray | None = None) -> CellIndex:
-        """``score``: order each cell's controls by it (then by row) instead of by row. The
-        bootstrap passes the estimated score: its replications' scores are close to it, and the
-        stable sort (timsort) of a nearly sorted block is about twice as fast. Exact score ties
-        then keep this order; they arise from equal covariates, which tie under every score, so
-        they stay in row order (the docstring's tie rule) unless two rows with different
-        covariates happen to get exactly the same score."""
-        cell = np.asarray(cell)
-        c_idx, t_idx = np.flatnonzero(~d), np.flatnonzero(d)
-        if score is not None:
-            c_idx = c_idx[np.argsort(score[c_idx], kind="stable")]
-        controls = c_idx[np.argsort(cell[c_idx], kind="stable")]
-        treated = t_idx[np.argsort(cell[t_idx], kind="stable")]
-        cc, ct = cell[controls], cell[treated]
-        cells, t_first = np.unique(ct, return_index=True)
-        t_bounds = np.r_[t_first, len(treated)]
-        lo, hi = np.searchsorted(cc, cells, "left"), np.searchsorted(cc, cells, "right")
-        blocks = [(int(c), int(lo[k]), int(hi[k]), np.sort(treated[t_bounds[k]:t_bounds[k + 1]]))
-                  for k, c in enumerate(cells)]
-        return cls(controls=controls, blocks=blocks)
-
-
-def nearest_neighbours(score: np.ndarray, d: np.ndarray, cell: np.ndarray | None, *, n_neighbors: int,
-                       caliper: float, index: CellIndex | None = None, ties: str = "score"
-                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Match each treated row to its nearest controls on ``score`` within its exact ``cell``.
-
-    With replacement; controls farther than ``caliper`` are not used; a treated row with none
-    left is off support. Returns (treated row, control row, weight 1/m_i) for every match, m_i
-    being the number of matches of that treated row, treated rows in ascending order. Ties in
-    distance go to the lower score, then the lower row, so the result is reproducible.
-
-    Each cell's controls are sorted by score (one stable sort per cell: many short sorts are
-    about twice as fast as one of the whole risk set, and the bootstrap calls this hundreds of
-    times). A treated row's candidates are the n_neighbors controls on either side of its
-    insertion point; within a run of equal scores the lowest rows come first on the right side and
-    nearest to the insertion point on the left side, so the candidates always hold the
-    n_neighbors nearest under the tie rule (a brute-force search is the test).
-    ``index``: the :class:`CellIndex` of (d, cell), if already built. ``ties="row"``: ties in
-    distance go to the lower row directly (the first control in the data), whatever the score;
-    the candidates hold the n_neighbors nearest under that rule too (on each side the positional
-    order is (distance, row)). ``cell=None``: no exact matching (one cell).
-    """
-    m = n_neighbors
-    if cell is None:
-        cell = np.zeros(len(d), dtype=np.int64)
-    if index is None:
-        index = CellIndex.build(d, cell)
-    n_c = len(index.controls)
-    if n_c == 0 or not index.blocks:
-        return np.zeros(0, int), np.zeros(0, int), np.zeros(0)
-    right = index.controls.copy()  # per cell: score ascending, then row ascending
-    sc = score[index.controls]  # one gather; each cell is then a contiguous slice
-    block_id = np.full(n_c, -1, dtype=np.int64)
-    t_parts, pos_parts, lo_parts, hi_parts = [], [], [], []
-    for k, (_, lo, hi, t_rows) in enumerate(index.blocks):
-        o = np.argsort(sc[lo:hi], kind="stable")
-        right[lo:hi] = right[lo:hi][o]
-        sc[lo:hi] = sc[lo:hi][o]
-        block_id[lo:hi] = k
-        t_parts.append(t_rows)
-        pos_parts.append(lo + np.searchsorted(sc[lo:hi], score[t_rows], side="left"))
-        lo_parts.append(np.full(len(t_rows), lo))
-        hi_parts.append(np.full(len(t_rows), hi))
-    # the left side's order: the same, but each run of equal scores reversed (row descending)
-    new_run = np.r_[True, (sc[1:] != sc[:-1]) | (block_id[1:] != block_id[:-1])]
-    run_start = np.maximum.accumulate(np.where(new_run, np.arange(n_c), 0))
-    run_end = np.r_[np.flatnonzero(new_run)[1:], n_c]
-    run_end = run_end[np.cumsum(new_run) - 1]
-    left = right[run_start + run_end - 1 - np.arange(n_c)]
-
-    t_idx = np.concatenate(t_parts)
-    pos, lo, hi = np.concatenate(pos_parts), np.concatenate(lo_parts), np.concatenate(hi_parts)
-    cand = pos[:, None] + np.arange(-m, m)[None, :]
-    valid = (cand >= lo[:, None]) & (cand < hi[:, None])
-    cand = np.clip(cand, 0, n_c - 1)
-    crow = np.where(np.arange(-m, m)[None, :] < 0, left[cand], right[cand])
-    c_score = score[crow]
-    dist = np.where(valid, np.abs(c_score - score[t_idx][:, None]), np.inf)
-    keys = (crow, dist) if ties == "row" else (crow, c_score, dist)
-    best = np.lexsort(keys, axis=1)[:, :m]  # distance, then score (unless ties="row"), then row
-    bd = np.take_along_axis(dist, best, axis=1)
-    bc = np.take_along_axis(crow, best, axis=1)
-    ok = bd <= caliper
-    n_ok = ok.sum(axis=1)
-    t_order = np.argsort(t_idx, kind="stable")  # treated rows ascending, as callers expect
-    ok, bc, n_ok, t_idx = ok[t_order], bc[t_order], n_ok[t_order], t_idx[t_order]
-    rr, cc = np.nonzero(ok)
-    return t_idx[rr], bc[rr, cc], 1.0 / n_ok[rr]
-
-
-def control_residuals(y: np.ndarray, d: np.ndarray, x_adjust: np.ndarray | None,
-                      control_weight: np.ndarray | None = None) -> np.ndarray:
-    """r = y - mu0(x), mu0 a (weighted) least-squares fit on the controls: the bias correction
-    of Abadie & Imbens (2011). Without ``x_adjust``, r = y (plain matching). ``y`` may be a
-    matrix (one outcome per column): one factorisation then serves them all."""
-    if x_adjust is None:
-        return y.astype(float)
-    n = len(y)
-    controls = ~d
-    cw = np.ones(n) if control_weight is None else control_weight
-    xd = np.column_stack([np.ones(n), x_adjust])
-    sw = np.sqrt(cw[controls])
-    yc = y[controls] * (sw[:, None] if y.ndim == 2 else sw)
-    beta = np.linalg.lstsq(xd[controls] * sw[:, None], yc, rcond=None)[0]
-    return y - xd @ beta
-
-
-def _att_terms(resid: np.ndarray, d: np.ndarray, t_rows, c_rows, wts, subset: np.ndarray | None,
-               se_resid: np.ndarray | None = None) -> tuple[float, np.ndarray, int, int]:
-    """Matching ATT and its centred linear terms per row (see :func:`matched_att`); the terms
-    from ``se_resid`` when given (outcomes minus a control-outcome regression)."""
-    n = len(resid)
-    on_support = np.zeros(n, dtype=bool)
-    on_support[t_rows] = True
-    if subset is None:
-        subset = np.ones(n, dtype=bool)
-    t_in = d & on_support & subset
-    n1 = int(t_in.sum())
-    if n1 == 0:
-        return np.nan, np.zeros(n), 0, 0
-    sel = subset[t_rows]
-    k = np.bincount(c_rows[sel], weights=wts[sel], minlength=n)
-    xi = np.where(t_in, resid, 0.0) - k * np.where(~d, resid, 0.0)
-    tau = xi.sum() / n1
-    if se_resid is not None:
-        xi_se = np.where(t_in, se_resid, 0.0) - k * np.where(~d, se_resid, 0.0)
-        return float(tau), xi_se - t_in * (xi_se.sum() / n1), n1, int((k > 0).sum())
-    return float(tau), xi - t_in * tau, n1, int((k > 0).sum())
-
-
-def matched_att(resid: np.ndarray, d: np.ndarray, t_rows, c_rows, wts, *, clusters: np.ndarray | None = None,
-                subset: np.ndarray | None = None, se_resid: np.ndarray | None = None
-                ) -> tuple[float, float, int, int]:
-    """Matching ATT from (bias-corrected) outcomes, its standard error, and N treated / controls.
-
-    ATT = (1/N1) [sum over treated of r_i - sum over controls of K_j r_j], r from
-    :func:`control_residuals` and K_j the summed weights 1/m_i of the treated that use control j.
-    The standard error is the linear (Otsu & Rai 2017) representation of this estimator, with
-    its terms summed per cluster (person) before squaring: that accounts for controls used many
-    times and for one person appearing in many monthly pools, but treats the propensity score as
-    known (see :class:`DynamicMatching` for the bootstrap that does not). ``subset`` restricts
-    the treated (a group effect) and keeps their own matches.
-
-    ``se_resid``: outcomes minus a regression on the controls (:func:`control_residuals` with
-    covariates) for the linear terms, when ``resid`` is the raw outcome (matching without bias
-    correction). The representation needs y - mu0(x) for the controls (Abadie & Imbens 2006):
-    with the raw outcome, a constant added to y enters every control's term and the standard
-    error changes although the estimate does not.
-    """
-    tau, terms, n1, n0 = _att_terms(resid, d, t_rows, c_rows, wts, subset, se_resid)
-    if n1 == 0:
-        return np.nan, np.nan, 0, 0
-    clusters = np.arange(len(resid)) if clusters is None else clusters  # None: independent rows
-    return tau, _cluster_se(terms, clusters, n1), n1, n0
 
 
 class DynamicMatching:
@@ -696,47 +444,6 @@ class DynamicMatching:
         )
 
 
-def _cluster_sums(values: np.ndarray, clusters: np.ndarray, n_clusters: int) -> np.ndarray:
-    """Column sums of ``values`` (rows x k) per cluster: (n_clusters x k)."""
-    return np.column_stack([np.bincount(clusters, weights=values[:, j], minlength=n_clusters)
-                            for j in range(values.shape[1])])
-
-
-def _multiplier_draw(t_rows, c_rows, wts, r_mat, eta_row, g_mat) -> np.ndarray:
-    """One bootstrap replication for every group (columns of ``g_mat``) and outcome (columns of
-    ``r_mat``): the matching ATT with these matches plus the eta-weighted sum of its linear
-    terms, sum_i eta_i (r_i - tau) - sum_(i,j) w_ij eta_j r_j, over the N1 matched treated.
-
-    Works on the matches only (about N1 x n_neighbors rows), not on the whole risk set; at eta = 0
-    it is :func:`_att_terms`' estimate (tested).
-    """
-    ti, inv = np.unique(t_rows, return_inverse=True)
-    r_c = r_mat[c_rows]
-    a = _cluster_sums(wts[:, None] * r_c, inv, len(ti))  # sum_j w_ij r_j per treated i
-    be = _cluster_sums((wts * eta_row[c_rows])[:, None] * r_c, inv, len(ti))  # sum_j w_ij eta_j r_j
-    g = g_mat[ti]
-    n1 = g.sum(axis=0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        tau = (g.T @ (r_mat[ti] - a)) / n1[:, None]
-        e = eta_row[ti]
-        noise = (g.T @ (e[:, None] * r_mat[ti]) - tau * (g.T @ e)[:, None] - g.T @ be) / n1[:, None]
-    return tau + noise
-
-
-def multiplier_replication(t_rows, c_rows, wts, r_mat, eta_row, g_mat, se_mat=None) -> np.ndarray:
-    """One replication of the matching bootstrap: :func:`_multiplier_draw`, or, when ``se_mat``
-    (outcomes minus a control-outcome regression) is given because ``r_mat`` holds raw outcomes,
-    the estimate from ``r_mat`` with these matches plus the eta-weighted linear terms from
-    ``se_mat`` (see :func:`matched_att`: raw outcomes in those terms make the standard error
-    change with a constant added to the outcome)."""
-    if se_mat is None:
-        return _multiplier_draw(t_rows, c_rows, wts, r_mat, eta_row, g_mat)
-    zero = np.zeros_like(eta_row)
-    return (_multiplier_draw(t_rows, c_rows, wts, r_mat, zero, g_mat)
-            + _multiplier_draw(t_rows, c_rows, wts, se_mat, eta_row, g_mat)
-            - _multiplier_draw(t_rows, c_rows, wts, se_mat, zero, g_mat))
-
-
 def _match_programme(task, *, frame: pd.DataFrame, x_all: pd.DataFrame, model: DynamicMatching):
     """Matching for one programme: effect rows (every group and outcome), balance, overlap, scores."""
     prog, seed = task
@@ -780,14 +487,14 @@ def _match_programme(task, *, frame: pd.DataFrame, x_all: pd.DataFrame, model: D
             cells += [(group, y) for y in model.outcomes]
     est = {}
     for group, y in cells:
-        tau, terms, n1, n0 = _att_terms(resid[y], d, t_rows, c_rows, wts, groups[group],
+        tau, terms, n1, n0 = att_terms(resid[y], d, t_rows, c_rows, wts, groups[group],
                                         None if r_se is None else r_se[:, outcomes.index(y)])
-        est[group, y] = (tau, _cluster_se(terms, cl, n1), n1, n0)
+        est[group, y] = (tau, cluster_se(terms, cl, n1), n1, n0)
 
     if model.n_bootstrap > 0 and cells:
         rng = np.random.default_rng(seed)
         score, hess = ps.score_and_hessian(d, w)
-        s_cl = _cluster_sums(score, cl, n_cl)
+        s_cl = cluster_sums(score, cl, n_cl)
         h_inv = np.linalg.pinv(hess)
         r_mat = r_all
         names = sorted({g for g, _ in cells}, key=list(groups).index)
@@ -810,62 +517,6 @@ def _match_programme(task, *, frame: pd.DataFrame, x_all: pd.DataFrame, model: D
 # ------------------------------------------------------------------------------------------------
 # double machine learning
 # ------------------------------------------------------------------------------------------------
-
-def _default_classifier(random_state):
-    from sklearn.ensemble import HistGradientBoostingClassifier
-
-    return HistGradientBoostingClassifier(max_iter=100, learning_rate=0.1, max_leaf_nodes=15,
-                                          min_samples_leaf=100, early_stopping=False,
-                                          random_state=random_state)
-
-
-def _default_regressor(random_state):
-    from sklearn.ensemble import HistGradientBoostingRegressor
-
-    return HistGradientBoostingRegressor(max_iter=100, learning_rate=0.1, max_leaf_nodes=15,
-                                         min_samples_leaf=100, early_stopping=False,
-                                         random_state=random_state)
-
-
-def _fit_fold(fold, *, x, t, controls, ys, clf, reg, n_labels):
-    """One cross-fitting fold: propensity and control-outcome models on ``train`` (with the
-    propensity weights ``w_train``), predicted on ``test``."""
-    from sklearn.base import clone
-
-    train, test, w_train = fold
-    m = clone(clf).fit(x[train], t[train], sample_weight=w_train)
-    proba = np.zeros((len(test), n_labels))
-    proba[:, m.classes_] = m.predict_proba(x[test])
-    tr_c = train[controls[train]]
-    return test, proba, {y: clone(reg).fit(x[tr_c], yv[tr_c]).predict(x[test]) for y, yv in ys.items()}
-
-
-def att_score(resid: np.ndarray, odds: np.ndarray, d: np.ndarray, control: np.ndarray,
-              w: np.ndarray) -> np.ndarray:
-    """The doubly robust ATT score per row, psi = w [D r - (1 - D) odds r] with r = Y - mu0(X)
-    and odds = e / (1 - e); rows neither treated nor control get 0 (Chernozhukov et al. 2018, 5.1)."""
-    return np.where(d, w * resid, 0.0) - np.where(control, w * odds * resid, 0.0)
-
-
-def att_from_score(psi: np.ndarray, d: np.ndarray, sel: np.ndarray, clusters: np.ndarray,
-                   w: np.ndarray | None = None) -> tuple[float, float]:
-    """ATT = sum of psi over ``sel`` / the (weighted) number of treated in ``sel``, and its
-    standard error from the centred score summed within ``clusters`` (integer codes)."""
-    wd = np.where(d & sel, 1.0 if w is None else w, 0.0)
-    n1 = wd.sum()
-    tau = psi[sel].sum() / n1
-    terms = np.where(sel, psi - wd * tau, 0.0)
-    return float(tau), _cluster_se(terms, clusters, n1)
-
-
-#: Public names of the shared cores, used by the generic estimators (matching, doubly_robust).
-cluster_se = _cluster_se
-att_terms = _att_terms
-cluster_sums = _cluster_sums
-multiplier_draw = _multiplier_draw
-fit_fold = _fit_fold
-default_classifier = _default_classifier
-default_regressor = _default_regressor
 
 
 def budget_shares(n_part: int, n_pool: int, max_rows: int | None, pool_share: float = 1.0
@@ -955,8 +606,8 @@ class DynamicDML:
         w = f["weight"].to_numpy()
         controls = t == 0
         seed = np.random.default_rng(self.random_state).integers(2**31 - 1)
-        clf = self.propensity_model if self.propensity_model is not None else _default_classifier(seed)
-        reg = self.outcome_model if self.outcome_model is not None else _default_regressor(seed)
+        clf = self.propensity_model if self.propensity_model is not None else default_classifier(seed)
+        reg = self.outcome_model if self.outcome_model is not None else default_regressor(seed)
         out = pd.DataFrame(index=f.index)
         e = np.zeros((len(f), len(labels)))
         mu = {y: np.zeros(len(f)) for y in self.outcomes}
@@ -978,7 +629,7 @@ class DynamicDML:
         ys = {y: f[y].to_numpy(dtype=float) for y in self.outcomes}
         # the folds through parallel.map_tasks (one BLAS/OpenMP thread per fit: threads in gradient
         # boosting oversubscribe a busy 2-core machine, measured 6-10x slower; deterministic either way)
-        parts = map_tasks(partial(_fit_fold, x=x, t=t, controls=controls, ys=ys, clf=clf, reg=reg,
+        parts = map_tasks(partial(fit_fold, x=x, t=t, controls=controls, ys=ys, clf=clf, reg=reg,
                                   n_labels=len(labels)), splits, self.parallel)
         for test, proba, mu_fold in parts:
             e[test] = proba
@@ -1084,3 +735,8 @@ def estimate_effects(risk: RiskSets, *, methods=("naive", "matching", "dml"), ra
         tables["effects_overlap"] = main.overlap.assign(method=main.method)
         tables["effects_propensity"] = propensity_histogram(main.propensity)
     return tables
+
+
+#: Old private names of the shared cores (now public in matching, doubly_robust and stats).
+_att_terms, _multiplier_draw, _cluster_se, _cluster_sums = att_terms, multiplier_draw, cluster_se, cluster_sums
+_fit_fold, _default_classifier, _default_regressor = fit_fold, default_classifier, default_regressor

@@ -11,25 +11,326 @@ the linear terms of :func:`~reintegration_effects.effects.matched_att` and the m
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .effects import (
-    CellIndex,
-    PropensityFit,
-    att_terms,
-    balance_table,
-    cluster_se,
-    cluster_sums,
-    control_residuals,
-    multiplier_replication,
-    nearest_neighbours,
+from .propensity import (
+    CollinearityError,
+    ConstantColumnError,
+    PropensityModel,
+    SeparationError,
+    check_numeric_columns,
+    treatment_indicator,
 )
-from .propensity import PropensityModel, check_numeric_columns, treatment_indicator
+from .stats import cluster_se, cluster_sums
 
 __all__ = ["PropensityMatching", "MatchingResults"]
+
+
+# ------------------------------------------------------------------------------------------------
+# The matching cores, shared with the dynamic design (effects.DynamicMatching)
+# ------------------------------------------------------------------------------------------------
+
+
+def _weighted_moments(x: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    w = w / w.sum()
+    m = w @ x
+    v = w @ (x - m) ** 2
+    return m, v
+
+
+def balance_table(x: pd.DataFrame, treated: np.ndarray, w_before: np.ndarray, w_after: np.ndarray
+                  ) -> pd.DataFrame:
+    """Standardised mean differences and variance ratios before and after adjustment.
+
+    Columns: covariate, smd_before, smd_after, variance_ratio_before, variance_ratio_after. The
+    SMD uses the unadjusted pooled standard deviation in both columns, so they are comparable.
+    """
+    xv = x.to_numpy(dtype=float)
+    mt, vt = _weighted_moments(xv[treated], np.ones(treated.sum()))
+    c = ~treated
+    mb, vb = _weighted_moments(xv[c], w_before[c])
+    keep = w_after[c] > 0
+    ma, va = _weighted_moments(xv[c][keep], w_after[c][keep])
+    sd = np.sqrt((vt + vb) / 2)
+    sd = np.where(sd > 0, sd, np.nan)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return pd.DataFrame({
+            "covariate": x.columns,
+            "smd_before": (mt - mb) / sd,
+            "smd_after": (mt - ma) / sd,
+            "variance_ratio_before": vt / vb,
+            "variance_ratio_after": vt / va,
+        })
+
+
+@dataclass
+class PropensityFit:
+    """A logistic propensity model on standardised covariates (leading column of ones).
+
+    Kept whole, not only its scores, because the matching bootstrap perturbs the coefficients
+    with the model's own score and Hessian (:meth:`DynamicMatching.fit`).
+    """
+
+    design: np.ndarray
+    coef: np.ndarray
+    penalty: float
+    dropped: tuple[str, ...] = ()
+
+    def linear_predictor(self, coef: np.ndarray | None = None) -> np.ndarray:
+        return self.design @ (self.coef if coef is None else coef)
+
+    def score_and_hessian(self, d: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Per-row score of the weighted log-likelihood at the estimate, and the Hessian of the
+        (penalised) objective; rows of ``score`` sum to the penalty's gradient, i.e. about zero."""
+        p = 1.0 / (1.0 + np.exp(-self.linear_predictor()))
+        score = self.design * (w * (d - p))[:, None]
+        hess = (self.design * (w * p * (1 - p))[:, None]).T @ self.design
+        hess[1:, 1:] += self.penalty * np.eye(len(self.coef) - 1)
+        return score, hess
+
+
+def fit_propensity(x: np.ndarray, d: np.ndarray, w: np.ndarray | None = None,
+                   names: list[str] | None = None) -> PropensityFit:
+    """Unpenalised maximum-likelihood logit of the start indicator (:class:`PropensityModel`,
+    Newton-Raphson to the maximum) on standardised covariates.
+
+    For the risk sets, where a dummy can be constant or have no starts in a programme's pool,
+    covariates that make the maximum non-existent or not identified (constant, collinear or
+    separating columns, as :class:`PropensityModel` names them) are left out one set at a time
+    and listed in ``PropensityFit.dropped``; the public estimators raise instead."""
+    x = np.asarray(x, dtype=float)
+    labels = [f"x{j}" for j in range(x.shape[1])] if names is None else list(names)
+    keep = list(range(x.shape[1]))
+    for _ in range(x.shape[1] + 1):
+        try:
+            m = PropensityModel().fit_arrays(x[:, keep], d, weights=w, names=[labels[j] for j in keep])
+            break
+        except (ConstantColumnError, CollinearityError, SeparationError) as e:
+            bad = set(e.columns)
+            if not bad or not keep:
+                raise
+            keep = [j for j in keep if labels[j] not in bad]
+    return PropensityFit(design=m.scaled_design, coef=m.scaled_params, penalty=0.0,
+                         dropped=tuple(labels[j] for j in range(x.shape[1]) if j not in keep))
+
+
+def propensity_logit(x: np.ndarray, d: np.ndarray, w: np.ndarray | None = None) -> np.ndarray:
+    """Logit of the propensity score from the unpenalised maximum-likelihood logit
+    (:func:`fit_propensity`)."""
+    return fit_propensity(x, d, w).linear_predictor()
+
+
+@dataclass
+class CellIndex:
+    """Where each exact-matching cell's controls and treated rows are: the part of
+    :func:`nearest_neighbours` that does not depend on the score, built once and reused by every
+    bootstrap replication. ``controls`` holds the control rows grouped by cell (within a cell in
+    row order, or by ``score`` then row, see :meth:`build`); ``blocks`` one (cell code, start,
+    end, treated rows) per cell with treated rows."""
+
+    controls: np.ndarray
+    blocks: list[tuple[int, int, int, np.ndarray]]
+
+    @classmethod
+    def build(cls, d: np.ndarray, cell: np.ndarray, score: np.ndarray | None = None) -> CellIndex:
+        """``score``: order each cell's controls by it (then by row) instead of by row. The
+        bootstrap passes the estimated score: its replications' scores are close to it, and the
+        stable sort (timsort) of a nearly sorted block is about twice as fast. Exact score ties
+        then keep this order; they arise from equal covariates, which tie under every score, so
+        they stay in row order (the docstring's tie rule) unless two rows with different
+        covariates happen to get exactly the same score."""
+        cell = np.asarray(cell)
+        c_idx, t_idx = np.flatnonzero(~d), np.flatnonzero(d)
+        if score is not None:
+            c_idx = c_idx[np.argsort(score[c_idx], kind="stable")]
+        controls = c_idx[np.argsort(cell[c_idx], kind="stable")]
+        treated = t_idx[np.argsort(cell[t_idx], kind="stable")]
+        cc, ct = cell[controls], cell[treated]
+        cells, t_first = np.unique(ct, return_index=True)
+        t_bounds = np.r_[t_first, len(treated)]
+        lo, hi = np.searchsorted(cc, cells, "left"), np.searchsorted(cc, cells, "right")
+        blocks = [(int(c), int(lo[k]), int(hi[k]), np.sort(treated[t_bounds[k]:t_bounds[k + 1]]))
+                  for k, c in enumerate(cells)]
+        return cls(controls=controls, blocks=blocks)
+
+
+def nearest_neighbours(score: np.ndarray, d: np.ndarray, cell: np.ndarray | None, *, n_neighbors: int,
+                       caliper: float, index: CellIndex | None = None, ties: str = "score"
+                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Match each treated row to its nearest controls on ``score`` within its exact ``cell``.
+
+    With replacement; controls farther than ``caliper`` are not used; a treated row with none
+    left is off support. Returns (treated row, control row, weight 1/m_i) for every match, m_i
+    being the number of matches of that treated row, treated rows in ascending order. Ties in
+    distance go to the lower score, then the lower row, so the result is reproducible.
+
+    Each cell's controls are sorted by score (one stable sort per cell: many short sorts are
+    about twice as fast as one of the whole risk set, and the bootstrap calls this hundreds of
+    times). A treated row's candidates are the n_neighbors controls on either side of its
+    insertion point; within a run of equal scores the lowest rows come first on the right side and
+    nearest to the insertion point on the left side, so the candidates always hold the
+    n_neighbors nearest under the tie rule (a brute-force search is the test).
+    ``index``: the :class:`CellIndex` of (d, cell), if already built. ``ties="row"``: ties in
+    distance go to the lower row directly (the first control in the data), whatever the score;
+    the candidates hold the n_neighbors nearest under that rule too (on each side the positional
+    order is (distance, row)). ``cell=None``: no exact matching (one cell).
+    """
+    m = n_neighbors
+    if cell is None:
+        cell = np.zeros(len(d), dtype=np.int64)
+    if index is None:
+        index = CellIndex.build(d, cell)
+    n_c = len(index.controls)
+    if n_c == 0 or not index.blocks:
+        return np.zeros(0, int), np.zeros(0, int), np.zeros(0)
+    right = index.controls.copy()  # per cell: score ascending, then row ascending
+    sc = score[index.controls]  # one gather; each cell is then a contiguous slice
+    block_id = np.full(n_c, -1, dtype=np.int64)
+    t_parts, pos_parts, lo_parts, hi_parts = [], [], [], []
+    for k, (_, lo, hi, t_rows) in enumerate(index.blocks):
+        o = np.argsort(sc[lo:hi], kind="stable")
+        right[lo:hi] = right[lo:hi][o]
+        sc[lo:hi] = sc[lo:hi][o]
+        block_id[lo:hi] = k
+        t_parts.append(t_rows)
+        pos_parts.append(lo + np.searchsorted(sc[lo:hi], score[t_rows], side="left"))
+        lo_parts.append(np.full(len(t_rows), lo))
+        hi_parts.append(np.full(len(t_rows), hi))
+    # the left side's order: the same, but each run of equal scores reversed (row descending)
+    new_run = np.r_[True, (sc[1:] != sc[:-1]) | (block_id[1:] != block_id[:-1])]
+    run_start = np.maximum.accumulate(np.where(new_run, np.arange(n_c), 0))
+    run_end = np.r_[np.flatnonzero(new_run)[1:], n_c]
+    run_end = run_end[np.cumsum(new_run) - 1]
+    left = right[run_start + run_end - 1 - np.arange(n_c)]
+
+    t_idx = np.concatenate(t_parts)
+    pos, lo, hi = np.concatenate(pos_parts), np.concatenate(lo_parts), np.concatenate(hi_parts)
+    cand = pos[:, None] + np.arange(-m, m)[None, :]
+    valid = (cand >= lo[:, None]) & (cand < hi[:, None])
+    cand = np.clip(cand, 0, n_c - 1)
+    crow = np.where(np.arange(-m, m)[None, :] < 0, left[cand], right[cand])
+    c_score = score[crow]
+    dist = np.where(valid, np.abs(c_score - score[t_idx][:, None]), np.inf)
+    keys = (crow, dist) if ties == "row" else (crow, c_score, dist)
+    best = np.lexsort(keys, axis=1)[:, :m]  # distance, then score (unless ties="row"), then row
+    bd = np.take_along_axis(dist, best, axis=1)
+    bc = np.take_along_axis(crow, best, axis=1)
+    ok = bd <= caliper
+    n_ok = ok.sum(axis=1)
+    t_order = np.argsort(t_idx, kind="stable")  # treated rows ascending, as callers expect
+    ok, bc, n_ok, t_idx = ok[t_order], bc[t_order], n_ok[t_order], t_idx[t_order]
+    rr, cc = np.nonzero(ok)
+    return t_idx[rr], bc[rr, cc], 1.0 / n_ok[rr]
+
+
+def control_residuals(y: np.ndarray, d: np.ndarray, x_adjust: np.ndarray | None,
+                      control_weight: np.ndarray | None = None) -> np.ndarray:
+    """r = y - mu0(x), mu0 a (weighted) least-squares fit on the controls: the bias correction
+    of Abadie & Imbens (2011). Without ``x_adjust``, r = y (plain matching). ``y`` may be a
+    matrix (one outcome per column): one factorisation then serves them all."""
+    if x_adjust is None:
+        return y.astype(float)
+    n = len(y)
+    controls = ~d
+    cw = np.ones(n) if control_weight is None else control_weight
+    xd = np.column_stack([np.ones(n), x_adjust])
+    sw = np.sqrt(cw[controls])
+    yc = y[controls] * (sw[:, None] if y.ndim == 2 else sw)
+    beta = np.linalg.lstsq(xd[controls] * sw[:, None], yc, rcond=None)[0]
+    return y - xd @ beta
+
+
+def att_terms(resid: np.ndarray, d: np.ndarray, t_rows, c_rows, wts, subset: np.ndarray | None,
+               se_resid: np.ndarray | None = None) -> tuple[float, np.ndarray, int, int]:
+    """Matching ATT and its centred linear terms per row (see :func:`matched_att`); the terms
+    from ``se_resid`` when given (outcomes minus a control-outcome regression)."""
+    n = len(resid)
+    on_support = np.zeros(n, dtype=bool)
+    on_support[t_rows] = True
+    if subset is None:
+        subset = np.ones(n, dtype=bool)
+    t_in = d & on_support & subset
+    n1 = int(t_in.sum())
+    if n1 == 0:
+        return np.nan, np.zeros(n), 0, 0
+    sel = subset[t_rows]
+    k = np.bincount(c_rows[sel], weights=wts[sel], minlength=n)
+    xi = np.where(t_in, resid, 0.0) - k * np.where(~d, resid, 0.0)
+    tau = xi.sum() / n1
+    if se_resid is not None:
+        xi_se = np.where(t_in, se_resid, 0.0) - k * np.where(~d, se_resid, 0.0)
+        return float(tau), xi_se - t_in * (xi_se.sum() / n1), n1, int((k > 0).sum())
+    return float(tau), xi - t_in * tau, n1, int((k > 0).sum())
+
+
+def matched_att(resid: np.ndarray, d: np.ndarray, t_rows, c_rows, wts, *, clusters: np.ndarray | None = None,
+                subset: np.ndarray | None = None, se_resid: np.ndarray | None = None
+                ) -> tuple[float, float, int, int]:
+    """Matching ATT from (bias-corrected) outcomes, its standard error, and N treated / controls.
+
+    ATT = (1/N1) [sum over treated of r_i - sum over controls of K_j r_j], r from
+    :func:`control_residuals` and K_j the summed weights 1/m_i of the treated that use control j.
+    The standard error is the linear (Otsu & Rai 2017) representation of this estimator, with
+    its terms summed per cluster (person) before squaring: that accounts for controls used many
+    times and for one person appearing in many monthly pools, but treats the propensity score as
+    known (see :class:`DynamicMatching` for the bootstrap that does not). ``subset`` restricts
+    the treated (a group effect) and keeps their own matches.
+
+    ``se_resid``: outcomes minus a regression on the controls (:func:`control_residuals` with
+    covariates) for the linear terms, when ``resid`` is the raw outcome (matching without bias
+    correction). The representation needs y - mu0(x) for the controls (Abadie & Imbens 2006):
+    with the raw outcome, a constant added to y enters every control's term and the standard
+    error changes although the estimate does not.
+    """
+    tau, terms, n1, n0 = att_terms(resid, d, t_rows, c_rows, wts, subset, se_resid)
+    if n1 == 0:
+        return np.nan, np.nan, 0, 0
+    clusters = np.arange(len(resid)) if clusters is None else clusters  # None: independent rows
+    return tau, cluster_se(terms, clusters, n1), n1, n0
+
+
+def multiplier_draw(t_rows, c_rows, wts, r_mat, eta_row, g_mat) -> np.ndarray:
+    """One bootstrap replication for every group (columns of ``g_mat``) and outcome (columns of
+    ``r_mat``): the matching ATT with these matches plus the eta-weighted sum of its linear
+    terms, sum_i eta_i (r_i - tau) - sum_(i,j) w_ij eta_j r_j, over the N1 matched treated.
+
+    Works on the matches only (about N1 x n_neighbors rows), not on the whole risk set; at eta = 0
+    it is :func:`att_terms`' estimate (tested).
+    """
+    ti, inv = np.unique(t_rows, return_inverse=True)
+    r_c = r_mat[c_rows]
+    a = cluster_sums(wts[:, None] * r_c, inv, len(ti))  # sum_j w_ij r_j per treated i
+    be = cluster_sums((wts * eta_row[c_rows])[:, None] * r_c, inv, len(ti))  # sum_j w_ij eta_j r_j
+    g = g_mat[ti]
+    n1 = g.sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        tau = (g.T @ (r_mat[ti] - a)) / n1[:, None]
+        e = eta_row[ti]
+        noise = (g.T @ (e[:, None] * r_mat[ti]) - tau * (g.T @ e)[:, None] - g.T @ be) / n1[:, None]
+    return tau + noise
+
+
+def multiplier_replication(t_rows, c_rows, wts, r_mat, eta_row, g_mat, se_mat=None) -> np.ndarray:
+    """One replication of the matching bootstrap: :func:`multiplier_draw`, or, when ``se_mat``
+    (outcomes minus a control-outcome regression) is given because ``r_mat`` holds raw outcomes,
+    the estimate from ``r_mat`` with these matches plus the eta-weighted linear terms from
+    ``se_mat`` (see :func:`matched_att`: raw outcomes in those terms make the standard error
+    change with a constant added to the outcome)."""
+    if se_mat is None:
+        return multiplier_draw(t_rows, c_rows, wts, r_mat, eta_row, g_mat)
+    zero = np.zeros_like(eta_row)
+    return (multiplier_draw(t_rows, c_rows, wts, r_mat, zero, g_mat)
+            + multiplier_draw(t_rows, c_rows, wts, se_mat, eta_row, g_mat)
+            - multiplier_draw(t_rows, c_rows, wts, se_mat, zero, g_mat))
+
+
+# ------------------------------------------------------------------------------------------------
+# The estimator on any DataFrame
+# ------------------------------------------------------------------------------------------------
 
 MATCH_ON = ("logit", "probability")
 CALIPER_SCALES = ("sd", "absolute")
