@@ -4,12 +4,24 @@ from __future__ import annotations
 
 import doctest
 import importlib
+import pkgutil
 
 import pytest
 
 import reintegration_effects
 
-MODULES = sorted({"reintegration_effects"} | {f"reintegration_effects.{m}" for m in reintegration_effects._EXPORTS.values()})
+
+
+def _with_submodules(name: str) -> list[str]:
+    """A module, and every module inside it when it is a package (names re-exported by a package
+    are documented, and tested, where they are defined)."""
+    module = importlib.import_module(name)
+    inner = [m.name for m in pkgutil.iter_modules(getattr(module, "__path__", []), prefix=f"{name}.")]
+    return [name, *inner]
+
+
+MODULES = sorted({m for top in {f"reintegration_effects.{m}" for m in reintegration_effects._EXPORTS.values()}
+                  for m in _with_submodules(top)} | {"reintegration_effects"})
 
 
 @pytest.mark.parametrize("name", MODULES)
