@@ -11,7 +11,6 @@ import pytest
 import reintegration_effects
 
 
-
 def _with_submodules(name: str) -> list[str]:
     """A module, and every module inside it when it is a package (names re-exported by a package
     are documented, and tested, where they are defined)."""
