@@ -9,6 +9,7 @@ table without a plan here cannot be written: add its plan rather than bypass the
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -363,85 +364,6 @@ def _hide_floats(df: pd.DataFrame, mask, cols=FLOAT_COLUMNS_HIDDEN_WITH_COUNT) -
     return df
 
 
-def protect_table(name: str, df: pd.DataFrame) -> tuple[pd.DataFrame, tuple[str, ...]]:
-    """The protected version of output table ``name`` and its count columns (for the gate)."""
-    if name == "flows":
-        return sdc.protect_counts(df, by=["cohort", "horizon_months"], cell_col="status", col_totals=False), (
-            "persons",)
-    if name == "flows_by_group":
-        return sdc.protect_counts(df, by=["cohort", "horizon_months", "dimension", "group"], cell_col="status",
-                                  col_totals=("cohort", "horizon_months", "dimension")), ("persons",)
-    if name in ("transitions",):
-        # one cell per path over every horizon of the study (status_<h>m columns, in horizon order)
-        scols = sorted((c for c in df.columns if re.fullmatch(r"status_\d+m", str(c))), key=lambda c: int(c[7:-1]))
-        path = pd.Series("", index=df.index, dtype=object)
-        for i, c in enumerate(scols):
-            path = path + (">" if i else "") + df[c].astype(object).where(df[c].notna(), "NA").astype(str)
-        d = df.assign(path=path)
-        out = sdc.protect_counts(d, by=["cohort"], cell_col="path", col_totals=False, complete=False)
-        return out, ("persons",)
-    if name == "typology":
-        return sdc.protect_counts(df, by=["cohort"], cell_col="type", col_totals=False), ("persons",)
-    if name == "typology_profile":
-        return sdc.protect_shares(df, numerator="persons", denominator="persons_total",
-                                  by=["cohort", "type", "dimension"], cell_col="group",
-                                  col_totals=("cohort", "dimension")), ("persons", "persons_total")
-    if name in ("reentry", "job_retention", "career_clusters", "career_typical"):
-        out = sdc.protect_shares(df, numerator="persons", denominator="persons_total")
-        if {"ci_lower", "ci_upper"} <= set(out.columns):
-            out = _wilson_from_published(out)
-        return _hide_floats(out, out["share"].isna()), ("persons", "persons_total")
-    if name == "job_quality":
-        return sdc.protect_shares(df, numerator="persons", denominator="persons_total",
-                                  by=["cohort", "dimension"], cell_col="value", col_totals=False), (
-            "persons", "persons_total")
-    if name == "career_state_shares":
-        return sdc.protect_shares(df, numerator="persons", denominator="persons_total", by=["cluster", "month"],
-                                  cell_col="state", col_totals=False), ("persons", "persons_total")
-    if name == "career_profile":
-        return sdc.protect_shares(df, numerator="persons", denominator="persons_total",
-                                  by=["cluster", "dimension"], cell_col="group", col_totals=("dimension",)), (
-            "persons", "persons_total")
-    if name == "wages":
-        keys = [c for c in ("cohort", "dimension", "value") if c in df]
-        return sdc.protect_quantiles(df["monthly_wage"], df[keys], rules=sdc.INCOME_RULES), ("persons",)
-    if name == "sustainable_vs_short_by_programme":
-        return _protect_two_shares(df), ("persons_a", "events_a", "persons_b", "events_b")
-    if name == "career_quality":
-        return df, ()
-    if name == "effects":
-        return _protect_effects(df), ("n_treated", "n_control")
-    if name == "effects_overlap":
-        out = sdc.protect_shares(df.assign(on_support=df["n_treated"] - df["n_off_support"]),
-                                 numerator="n_off_support", denominator="n_treated")
-        out = out.drop(columns=["on_support"])
-        return out, ("n_off_support", "n_treated")
-    if name == "effects_propensity":
-        return sdc.protect_counts(df, by=["programme", "treated"], cell_col="bin", col_totals=False), ("persons",)
-    if name in ("risk_set_log", "cleaning_log"):
-        col = "starts" if name == "risk_set_log" else "rows"
-        return _rows(df, col), (col,)
-    if name in ("km", "reentry_km"):
-        return _protect_km(df), ("persons",)
-    if name == "cumulative_incidence":
-        return _protect_cumulative_incidence(df), ("persons", "events")
-    if name == "medians":
-        return _rows(df.drop(columns=["events"], errors="ignore"), "persons"), ("persons",)
-    if name in ("hazards", "cause_specific"):
-        counts = [c for c in ("n", "n_events", "term_n", "term_events") if c in df]
-        return _rows(df, counts), tuple(counts)
-    if name in ("effects_blp", "effects_calibration", "effects_sensitivity", "policy"):
-        out = _rows(df, "persons")
-        if "interpretation" in out:  # the sentence quotes the bounds: hidden with the floats
-            out["interpretation"] = out["interpretation"].astype(object).where(~out["suppressed"], pd.NA)
-        return out, ("persons",)
-    if name == "effects_plain_language":  # built from the already protected effects table
-        return df, ()
-    if name in ("effects_balance", "ph_tests", "logrank", "immortal_time"):
-        return df, tuple(c for c in ("persons",) if c in df)
-    raise KeyError(f"no disclosure plan for output table '{name}': add one in outputs.protect_table")
-
-
 def write_table(out_dir: Path, name: str, df: pd.DataFrame, records: list | None = None) -> Path:
     """Protect table ``name`` and write ``out_dir/tables/<name>.csv`` through the disclosure gate.
 
@@ -523,6 +445,222 @@ TABLE_RULES: dict[str, str] = {
     "immortal_time": "hazard ratios of models that passed the model rule (no counts)",
 }
 
+# ------------------------------------------------------------------------------------------------
+# One plan per published table, and the registry the writer, the checklist and the docs read
+# ------------------------------------------------------------------------------------------------
+
+
+def _plan_flows(name: str, df: pd.DataFrame) -> tuple[pd.DataFrame, tuple[str, ...]]:
+    """The disclosure plan of flows: see its rule in :data:`OUTPUT_TABLES`."""
+    return sdc.protect_counts(df, by=["cohort", "horizon_months"], cell_col="status", col_totals=False), (
+        "persons",)
+
+
+def _plan_flows_by_group(name: str, df: pd.DataFrame) -> tuple[pd.DataFrame, tuple[str, ...]]:
+    """The disclosure plan of flows_by_group: see its rule in :data:`OUTPUT_TABLES`."""
+    return sdc.protect_counts(df, by=["cohort", "horizon_months", "dimension", "group"], cell_col="status",
+                              col_totals=("cohort", "horizon_months", "dimension")), ("persons",)
+
+
+def _plan_transitions(name: str, df: pd.DataFrame) -> tuple[pd.DataFrame, tuple[str, ...]]:
+    """The disclosure plan of transitions: see its rule in :data:`OUTPUT_TABLES`."""
+    # one cell per path over every horizon of the study (status_<h>m columns, in horizon order)
+    scols = sorted((c for c in df.columns if re.fullmatch(r"status_\d+m", str(c))), key=lambda c: int(c[7:-1]))
+    path = pd.Series("", index=df.index, dtype=object)
+    for i, c in enumerate(scols):
+        path = path + (">" if i else "") + df[c].astype(object).where(df[c].notna(), "NA").astype(str)
+    d = df.assign(path=path)
+    out = sdc.protect_counts(d, by=["cohort"], cell_col="path", col_totals=False, complete=False)
+    return out, ("persons",)
+
+
+def _plan_typology(name: str, df: pd.DataFrame) -> tuple[pd.DataFrame, tuple[str, ...]]:
+    """The disclosure plan of typology: see its rule in :data:`OUTPUT_TABLES`."""
+    return sdc.protect_counts(df, by=["cohort"], cell_col="type", col_totals=False), ("persons",)
+
+
+def _plan_typology_profile(name: str, df: pd.DataFrame) -> tuple[pd.DataFrame, tuple[str, ...]]:
+    """The disclosure plan of typology_profile: see its rule in :data:`OUTPUT_TABLES`."""
+    return sdc.protect_shares(df, numerator="persons", denominator="persons_total",
+                              by=["cohort", "type", "dimension"], cell_col="group",
+                              col_totals=("cohort", "dimension")), ("persons", "persons_total")
+
+
+def _plan_reentry(name: str, df: pd.DataFrame) -> tuple[pd.DataFrame, tuple[str, ...]]:
+    """The disclosure plan of reentry, job_retention, career_clusters, career_typical: see its rule in :data:`OUTPUT_TABLES`."""
+    out = sdc.protect_shares(df, numerator="persons", denominator="persons_total")
+    if {"ci_lower", "ci_upper"} <= set(out.columns):
+        out = _wilson_from_published(out)
+    return _hide_floats(out, out["share"].isna()), ("persons", "persons_total")
+
+
+def _plan_job_quality(name: str, df: pd.DataFrame) -> tuple[pd.DataFrame, tuple[str, ...]]:
+    """The disclosure plan of job_quality: see its rule in :data:`OUTPUT_TABLES`."""
+    return sdc.protect_shares(df, numerator="persons", denominator="persons_total",
+                              by=["cohort", "dimension"], cell_col="value", col_totals=False), (
+        "persons", "persons_total")
+
+
+def _plan_career_state_shares(name: str, df: pd.DataFrame) -> tuple[pd.DataFrame, tuple[str, ...]]:
+    """The disclosure plan of career_state_shares: see its rule in :data:`OUTPUT_TABLES`."""
+    return sdc.protect_shares(df, numerator="persons", denominator="persons_total", by=["cluster", "month"],
+                              cell_col="state", col_totals=False), ("persons", "persons_total")
+
+
+def _plan_career_profile(name: str, df: pd.DataFrame) -> tuple[pd.DataFrame, tuple[str, ...]]:
+    """The disclosure plan of career_profile: see its rule in :data:`OUTPUT_TABLES`."""
+    return sdc.protect_shares(df, numerator="persons", denominator="persons_total",
+                              by=["cluster", "dimension"], cell_col="group", col_totals=("dimension",)), (
+        "persons", "persons_total")
+
+
+def _plan_wages(name: str, df: pd.DataFrame) -> tuple[pd.DataFrame, tuple[str, ...]]:
+    """The disclosure plan of wages: see its rule in :data:`OUTPUT_TABLES`."""
+    keys = [c for c in ("cohort", "dimension", "value") if c in df]
+    return sdc.protect_quantiles(df["monthly_wage"], df[keys], rules=sdc.INCOME_RULES), ("persons",)
+
+
+def _plan_sustainable_vs_short_by_programme(name: str, df: pd.DataFrame) -> tuple[pd.DataFrame, tuple[str, ...]]:
+    """The disclosure plan of sustainable_vs_short_by_programme: see its rule in :data:`OUTPUT_TABLES`."""
+    return _protect_two_shares(df), ("persons_a", "events_a", "persons_b", "events_b")
+
+
+def _plan_career_quality(name: str, df: pd.DataFrame) -> tuple[pd.DataFrame, tuple[str, ...]]:
+    """The disclosure plan of career_quality: see its rule in :data:`OUTPUT_TABLES`."""
+    return df, ()
+
+
+def _plan_effects(name: str, df: pd.DataFrame) -> tuple[pd.DataFrame, tuple[str, ...]]:
+    """The disclosure plan of effects: see its rule in :data:`OUTPUT_TABLES`."""
+    return _protect_effects(df), ("n_treated", "n_control")
+
+
+def _plan_effects_overlap(name: str, df: pd.DataFrame) -> tuple[pd.DataFrame, tuple[str, ...]]:
+    """The disclosure plan of effects_overlap: see its rule in :data:`OUTPUT_TABLES`."""
+    out = sdc.protect_shares(df.assign(on_support=df["n_treated"] - df["n_off_support"]),
+                             numerator="n_off_support", denominator="n_treated")
+    out = out.drop(columns=["on_support"])
+    return out, ("n_off_support", "n_treated")
+
+
+def _plan_effects_propensity(name: str, df: pd.DataFrame) -> tuple[pd.DataFrame, tuple[str, ...]]:
+    """The disclosure plan of effects_propensity: see its rule in :data:`OUTPUT_TABLES`."""
+    return sdc.protect_counts(df, by=["programme", "treated"], cell_col="bin", col_totals=False), ("persons",)
+
+
+def _plan_risk_set_log(name: str, df: pd.DataFrame) -> tuple[pd.DataFrame, tuple[str, ...]]:
+    """The disclosure plan of risk_set_log, cleaning_log: see its rule in :data:`OUTPUT_TABLES`."""
+    col = "starts" if name == "risk_set_log" else "rows"
+    return _rows(df, col), (col,)
+
+
+def _plan_km(name: str, df: pd.DataFrame) -> tuple[pd.DataFrame, tuple[str, ...]]:
+    """The disclosure plan of km, reentry_km: see its rule in :data:`OUTPUT_TABLES`."""
+    return _protect_km(df), ("persons",)
+
+
+def _plan_cumulative_incidence(name: str, df: pd.DataFrame) -> tuple[pd.DataFrame, tuple[str, ...]]:
+    """The disclosure plan of cumulative_incidence: see its rule in :data:`OUTPUT_TABLES`."""
+    return _protect_cumulative_incidence(df), ("persons", "events")
+
+
+def _plan_medians(name: str, df: pd.DataFrame) -> tuple[pd.DataFrame, tuple[str, ...]]:
+    """The disclosure plan of medians: see its rule in :data:`OUTPUT_TABLES`."""
+    return _rows(df.drop(columns=["events"], errors="ignore"), "persons"), ("persons",)
+
+
+def _plan_hazards(name: str, df: pd.DataFrame) -> tuple[pd.DataFrame, tuple[str, ...]]:
+    """The disclosure plan of hazards, cause_specific: see its rule in :data:`OUTPUT_TABLES`."""
+    counts = [c for c in ("n", "n_events", "term_n", "term_events") if c in df]
+    return _rows(df, counts), tuple(counts)
+
+
+def _plan_effects_blp(name: str, df: pd.DataFrame) -> tuple[pd.DataFrame, tuple[str, ...]]:
+    """The disclosure plan of effects_blp, effects_calibration, effects_sensitivity, policy: see its rule in :data:`OUTPUT_TABLES`."""
+    out = _rows(df, "persons")
+    if "interpretation" in out:  # the sentence quotes the bounds: hidden with the floats
+        out["interpretation"] = out["interpretation"].astype(object).where(~out["suppressed"], pd.NA)
+    return out, ("persons",)
+
+
+def _plan_effects_plain_language(name: str, df: pd.DataFrame) -> tuple[pd.DataFrame, tuple[str, ...]]:
+    """The disclosure plan of effects_plain_language: see its rule in :data:`OUTPUT_TABLES`. built from the already protected effects table."""
+    return df, ()
+
+
+def _plan_effects_balance(name: str, df: pd.DataFrame) -> tuple[pd.DataFrame, tuple[str, ...]]:
+    """The disclosure plan of effects_balance, ph_tests, logrank, immortal_time: see its rule in :data:`OUTPUT_TABLES`."""
+    return df, tuple(c for c in ("persons",) if c in df)
+
+
+@dataclass(frozen=True)
+class OutputTable:
+    """One published table: its name, file in OUT, disclosure plan and the rule in words."""
+
+    name: str
+    file: str
+    plan: Callable[[str, pd.DataFrame], tuple[pd.DataFrame, tuple[str, ...]]]
+    rule: str
+
+
+_PLANS = {
+    "flows": _plan_flows,
+    "flows_by_group": _plan_flows_by_group,
+    "transitions": _plan_transitions,
+    "typology": _plan_typology,
+    "typology_profile": _plan_typology_profile,
+    "reentry": _plan_reentry,
+    "job_retention": _plan_reentry,
+    "career_clusters": _plan_reentry,
+    "career_typical": _plan_reentry,
+    "job_quality": _plan_job_quality,
+    "career_state_shares": _plan_career_state_shares,
+    "career_profile": _plan_career_profile,
+    "wages": _plan_wages,
+    "sustainable_vs_short_by_programme": _plan_sustainable_vs_short_by_programme,
+    "career_quality": _plan_career_quality,
+    "effects": _plan_effects,
+    "effects_overlap": _plan_effects_overlap,
+    "effects_propensity": _plan_effects_propensity,
+    "risk_set_log": _plan_risk_set_log,
+    "cleaning_log": _plan_risk_set_log,
+    "km": _plan_km,
+    "reentry_km": _plan_km,
+    "cumulative_incidence": _plan_cumulative_incidence,
+    "medians": _plan_medians,
+    "hazards": _plan_hazards,
+    "cause_specific": _plan_hazards,
+    "effects_blp": _plan_effects_blp,
+    "effects_calibration": _plan_effects_blp,
+    "effects_sensitivity": _plan_effects_blp,
+    "policy": _plan_effects_blp,
+    "effects_plain_language": _plan_effects_plain_language,
+    "effects_balance": _plan_effects_balance,
+    "ph_tests": _plan_effects_balance,
+    "logrank": _plan_effects_balance,
+    "immortal_time": _plan_effects_balance,
+}
+_missing_rules = sorted(set(_PLANS) ^ set(TABLE_RULES))
+if _missing_rules:  # a plan without its rule text, or a rule without a plan: fix it here
+    raise RuntimeError(f"outputs: plans and TABLE_RULES differ for {_missing_rules}")
+
+#: Every table the run may publish (name -> :class:`OutputTable`). A table not listed here cannot
+#: be written: add its plan and its rule text rather than bypass the gate.
+OUTPUT_TABLES: dict[str, OutputTable] = {
+    n: OutputTable(name=n, file="cleaning_log.csv" if n == "cleaning_log" else f"tables/{n}.csv", plan=plan,
+                   rule=TABLE_RULES[n])
+    for n, plan in _PLANS.items()
+}
+
+
+def protect_table(name: str, df: pd.DataFrame) -> tuple[pd.DataFrame, tuple[str, ...]]:
+    """The protected version of output table ``name`` and its count columns (for the gate)."""
+    table = OUTPUT_TABLES.get(name)
+    if table is None:
+        raise KeyError(f"no disclosure plan for output table '{name}': add one in outputs.OUTPUT_TABLES")
+    return table.plan(name, df)
+
+
 #: Column names that hold counts of persons (or rows) in the published tables.
 COUNT_COLUMNS = ("persons", "persons_total", "events", "n_treated", "n_control", "n_off_support", "persons_a",
                  "events_a", "persons_b", "events_b", "n", "n_events", "term_n", "term_events", "starts", "rows")
@@ -554,7 +692,7 @@ def table_record(name: str, table: pd.DataFrame, path: Path, out_dir: Path | Non
     n_secondary = int(na[secondary].sum())
     n_primary = int(na[~secondary].sum())
     rows_suppressed = int(table["suppressed"].fillna(False).astype(bool).sum()) if "suppressed" in table else 0
-    return TableRecord(name=name, file=file, rule=TABLE_RULES.get(name, "see docs/disclosure.md"),
+    return TableRecord(name=name, file=file, rule=OUTPUT_TABLES[name].rule if name in OUTPUT_TABLES else "see docs/disclosure.md",
                        rows=len(table), count_cells=int(na.size), suppressed_primary=n_primary,
                        suppressed_secondary=n_secondary, rows_suppressed=rows_suppressed)
 

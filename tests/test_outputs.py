@@ -156,11 +156,18 @@ def test_disclosure_report_lists_tables_rules_and_suppressed_cells(tmp_path):
     assert "| `tables/flows.csv` | 3 |" in again and "| 1 | 1 | 2 |" in again
 
 
-def test_every_table_with_a_plan_has_a_rule_in_the_checklist():
-    import inspect
-    import re
+def test_one_registry_of_output_tables_serves_the_writer_the_checklist_and_the_docs(tmp_path):
+    """OUTPUT_TABLES is the one list: each table has a plan, a file and a rule; the checklist quotes
+    the rule; docs/disclosure.md describes every table; a table outside it cannot be written."""
+    from pathlib import Path
 
-    names = set(re.findall(r'"([a-z_]+)"', inspect.getsource(outputs.protect_table)))
-    tables = {n for n in names if n in outputs.TABLE_RULES or n.startswith(("effects", "career", "flows"))}
-    missing = sorted(n for n in tables if n not in outputs.TABLE_RULES and n not in ("persons", "status"))
-    assert not missing, f"tables without a rule text in outputs.TABLE_RULES: {missing}"
+    docs = (Path(__file__).resolve().parents[1] / "docs" / "disclosure.md").read_text(encoding="utf-8")
+    for name, table in outputs.OUTPUT_TABLES.items():
+        assert table.name == name and table.rule and callable(table.plan)
+        assert table.file in (f"tables/{name}.csv", "cleaning_log.csv")
+        assert f"`{name}`" in docs, f"docs/disclosure.md does not describe {name}"
+    record = outputs.table_record("km", pd.DataFrame({"persons": [10]}), tmp_path / "tables" / "km.csv", tmp_path)
+    assert record.rule == outputs.OUTPUT_TABLES["km"].rule
+    with pytest.raises(KeyError, match="no disclosure plan for output table 'secret'"):
+        outputs.write_table(tmp_path, "secret", pd.DataFrame({"persons": [12]}))
+
