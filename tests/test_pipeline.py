@@ -114,7 +114,7 @@ def test_run_with_no_pdf_writes_the_html_report_only(two_runs, tmp_path, monkeyp
         raise AssertionError("--no-pdf must not render the PDF")
 
     monkeypatch.setattr(pipeline, "STEPS", [*pipeline.STEPS[:2], ("tables", copy_tables)])
-    monkeypatch.setattr(report, "_render_pdf", no_pdf)
+    monkeypatch.setattr(report.build, "_render_pdf", no_pdf)  # write_report looks it up in report.build
     out = tmp_path / "out"
     assert main(["run", "--data", str(data), "--out", str(out), "--seed", "7", "--lang", "en", "--no-pdf"]) == 0
     assert (out / "report.html").stat().st_size > 100_000
