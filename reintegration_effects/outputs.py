@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from . import disclosure as sdc
+from .survival.nonparametric import cumulative_incidence_from_counts
 
 FLOAT_COLUMNS_HIDDEN_WITH_COUNT = ("share", "ci_lower", "ci_upper", "estimate", "std_error", "z", "p_value")
 
@@ -115,29 +116,11 @@ def _km_from_counts(n: np.ndarray, d: np.ndarray, alpha: float = 0.05) -> tuple[
 
 
 def _aj_from_counts(n: np.ndarray, d: np.ndarray, dk: np.ndarray, alpha: float = 0.05) -> tuple[np.ndarray, ...]:
-    """Aalen-Johansen cumulative incidence of one cause with its log(-log) bands, from interval counts.
-
-    The same estimator and delta-method variance as :func:`~reintegration_effects.survival.aalen_johansen`,
-    with each published interval as one time point (n at risk, d events of any cause, dk of this cause).
-    """
-    n, d, dk = (np.asarray(x, float) for x in (n, d, dk))
-    z = _z(alpha)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        S = np.cumprod(1 - d / n)
-        S_lag = np.concatenate([[1.0], S[:-1]])
-        a = np.where(n > d, d / (n * (n - d)), 0.0)
-        F = np.cumsum(S_lag * dk / n)
-        b = S_lag * dk / n ** 2
-        first = F ** 2 * np.cumsum(a) - 2 * F * np.cumsum(a * F) + np.cumsum(a * F ** 2)
-        second = np.cumsum(S_lag ** 2 * dk * (n - dk) / n ** 3)
-        third = F * np.cumsum(b) - np.cumsum(b * F)
-        var = np.maximum(first + second - 2 * third, 0.0)
-        se_t = np.sqrt(var) / (F * np.abs(np.log(F)))
-        ft = np.log(-np.log(F))
-        lo = np.where(F > 0, np.exp(-np.exp(ft + z * se_t)), 0.0)
-        hi = np.where(F > 0, np.exp(-np.exp(ft - z * se_t)), 0.0)
-        km_k = np.cumprod(1 - dk / n)
-    return F, lo, hi, S, 1 - km_k
+    """Aalen-Johansen cumulative incidence of one cause with its log(-log) bands, from interval counts:
+    the estimator of :func:`~reintegration_effects.survival.aalen_johansen`, with each published
+    interval as one time point. Returns F, lower, upper, overall survival, 1 - KM of the cause."""
+    F, lo, hi, _, S, one_minus_km = cumulative_incidence_from_counts(n, d, dk, _z(alpha))
+    return F, lo, hi, S, one_minus_km
 
 
 def _protect_km(df: pd.DataFrame, rules=sdc.CBS_RULES) -> pd.DataFrame:

@@ -98,6 +98,34 @@ def km_median(duration, event, entry, alpha) -> tuple[float, float, float]:
     return float(kmf.median_survival_time_), float(ci.iloc[0, 0]), float(ci.iloc[0, 1])
 
 
+def cumulative_incidence_from_counts(n, d, dk, z: float) -> tuple[np.ndarray, ...]:
+    """The Aalen-Johansen cumulative incidence of one cause from counts per time point.
+
+    ``n`` at risk, ``d`` events of any cause and ``dk`` of this cause at each time point; ``z``
+    the normal quantile of the bands. Returns F_k, its log(-log) bands (0 where F_k is 0), the
+    delta-method variance (Collett 2015, p. 411), the overall survival S and 1 - KM of the cause
+    with the other causes censored. :func:`aalen_johansen` uses it per event time, the published
+    curves (:mod:`reintegration_effects.outputs`) per protected interval.
+    """
+    n, d, dk = (np.asarray(x, float) for x in (n, d, dk))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        S = np.cumprod(1 - d / n)
+        S_lag = np.concatenate([[1.0], S[:-1]])
+        a = np.where(n > d, d / (n * (n - d)), 0.0)
+        F = np.cumsum(S_lag * dk / n)
+        b = S_lag * dk / n ** 2
+        first = F ** 2 * np.cumsum(a) - 2 * F * np.cumsum(a * F) + np.cumsum(a * F ** 2)
+        second = np.cumsum(S_lag ** 2 * dk * (n - dk) / n ** 3)
+        third = F * np.cumsum(b) - np.cumsum(b * F)
+        var = np.maximum(first + second - 2 * third, 0.0)
+        se_t = np.sqrt(var) / (F * np.abs(np.log(F)))
+        ft = np.log(-np.log(F))
+        lower = np.where(F > 0, np.exp(-np.exp(ft + z * se_t)), 0.0)
+        upper = np.where(F > 0, np.exp(-np.exp(ft - z * se_t)), 0.0)
+        km_k = np.cumprod(1 - dk / n)
+    return F, lower, upper, var, S, 1 - km_k
+
+
 def aalen_johansen(duration, cause, entry=None, *, causes: Sequence[int] | None = None,
                    alpha: float = 0.05) -> pd.DataFrame:
     """Aalen-Johansen cumulative incidence per cause, with left truncation and tied times.
@@ -123,31 +151,14 @@ def aalen_johansen(duration, cause, entry=None, *, causes: Sequence[int] | None 
     n = _at_risk(entry, duration, times).astype(float)
     pos = np.searchsorted(times, duration)
     d = np.bincount(pos[ev_any], minlength=len(times)).astype(float)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        S = np.cumprod(1 - d / n)
-        S_lag = np.concatenate([[1.0], S[:-1]])
-        a = np.where(n > d, d / (n * (n - d)), 0.0)
     z = z_quantile(alpha)
     out = []
     for k in causes:
         dk = np.bincount(pos[cause == k], minlength=len(times)).astype(float)
-        F = np.cumsum(S_lag * dk / n)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            b = S_lag * dk / n ** 2
-            first = F ** 2 * np.cumsum(a) - 2 * F * np.cumsum(a * F) + np.cumsum(a * F ** 2)
-            second = np.cumsum(S_lag ** 2 * dk * (n - dk) / n ** 3)
-            third = F * np.cumsum(b) - np.cumsum(b * F)
-            var = np.maximum(first + second - 2 * third, 0.0)
-            se_t = np.sqrt(var) / (F * np.abs(np.log(F)))
-            ft = np.log(-np.log(F))
-            lower = np.exp(-np.exp(ft + z * se_t))
-            upper = np.exp(-np.exp(ft - z * se_t))
-            km_k = np.cumprod(1 - dk / n)
-        lower = np.where(F > 0, lower, 0.0)
-        upper = np.where(F > 0, upper, 0.0)
+        F, lower, upper, var, S, one_minus_km = cumulative_incidence_from_counts(n, d, dk, z)
         out.append(pd.DataFrame({"time": times, "cause": k, "cumulative_incidence": F, "ci_lower": lower,
                                  "ci_upper": upper, "variance": var, "survival": S,
-                                 "one_minus_km": 1 - km_k, "persons": n.astype(int), "events": dk.astype(int)}))
+                                 "one_minus_km": one_minus_km, "persons": n.astype(int), "events": dk.astype(int)}))
     cols = ["time", "cause", "cumulative_incidence", "ci_lower", "ci_upper", "variance", "survival",
             "one_minus_km", "persons", "events"]
     return pd.concat(out, ignore_index=True) if out else pd.DataFrame(columns=cols)
