@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 import pytest
 
@@ -39,3 +41,13 @@ def person_rows():
         return [dict(person_id=i, sex="F", birth_date="1980-05-01", migration_background="dutch",
                      education="low", status_holder=False) for i in ids]
     return rows
+
+
+def data_rows(path: Path) -> int:
+    """Rows of a written CSV (0 when absent, or written without rows or even columns)."""
+    if not path.is_file():
+        return 0
+    try:
+        return len(pd.read_csv(path))
+    except pd.errors.EmptyDataError:
+        return 0

@@ -28,16 +28,7 @@ from hypothesis import strategies as st
 from reintegration_effects.errors import InputError, InsufficientDataError
 from reintegration_effects.io import write_input_folder, write_study
 from reintegration_effects.validate import load_input, window_months
-
-
-def data_rows(path: Path) -> int:
-    """Rows of a written CSV (0 when absent, or written without rows or even columns)."""
-    if not path.is_file():
-        return 0
-    try:
-        return len(pd.read_csv(path))
-    except pd.errors.EmptyDataError:
-        return 0
+from tests.conftest import data_rows
 
 SIM_START, SIM_END = pd.Timestamp("2015-01-01"), pd.Timestamp("2018-12-31")
 

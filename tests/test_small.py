@@ -20,16 +20,7 @@ import pytest
 from reintegration_effects.dataset import DEFAULT_SEED
 from reintegration_effects.errors import InsufficientDataError
 from reintegration_effects.io import write_input_folder
-
-
-def data_rows(path: Path) -> int:
-    """Rows of a written CSV (0 when absent, or written without rows or even columns)."""
-    if not path.is_file():
-        return 0
-    try:
-        return len(pd.read_csv(path))
-    except pd.errors.EmptyDataError:
-        return 0
+from tests.conftest import data_rows
 
 
 def skipped_tables(notes) -> dict[str, str]:
