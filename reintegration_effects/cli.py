@@ -1,4 +1,4 @@
-"""Command line: `reintegration-effects run | validate | simulate | verify`.
+"""Command line: `reintegration-effects run | render | validate | simulate | verify`.
 
 No traceback for a user error: every failure ends in one message with the fix. Exit status:
 0 done; 1 an internal error (the traceback goes to a log file whose path is printed); 2 bad input,
@@ -50,6 +50,27 @@ def _n_jobs(text: str) -> int:
     return value
 
 
+def _languages(text: str) -> list[str]:
+    """An argparse type: ``nl``, ``en`` or several separated by commas (``nl,en``), each once."""
+    from .pipeline import parse_languages
+
+    try:
+        return parse_languages(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+
+
+def _date(text: str):
+    from datetime import date
+
+    if text == "today":
+        return date.today()
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date: write YYYY-MM-DD, or today") from None
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse that says how to get help and exits with status 2 (its own default, kept)."""
 
@@ -69,7 +90,9 @@ def _parser() -> argparse.ArgumentParser:
     r = sub.add_parser("run", help="validate, build the panel, analyse and report")
     r.add_argument("--data", type=Path, help="input folder (default: the built-in simulated municipality)")
     r.add_argument("--out", type=Path, required=True, help="output folder")
-    r.add_argument("--lang", choices=["nl", "en"], default="nl", help="report language (default nl)")
+    r.add_argument("--lang", type=_languages, default=None, metavar="LANG[,LANG]",
+                   help="report language(s): nl, en, or nl,en for both from one run (the first is report.html/"
+                        ".pdf, each other report.LANG.html/.pdf); default: study.toml's lang, else nl")
     r.add_argument("--seed", type=_int_at_least(0), default=DEFAULT_SEED, help="random seed for every stochastic step")
     r.add_argument("--persons", type=_int_at_least(10, meaning="the simulator needs at least 10 persons"),
                    help="size of the simulated municipality when --data is absent (at least 10)")
@@ -87,6 +110,16 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--cache", type=Path, default=None,
                    help="folder of the monthly panel cache, person-level data kept outside --out "
                         "(default: .reintegration-cache beside the output folder)")
+
+    g = sub.add_parser("render", help="make the report again from a finished run's tables (nothing recomputed)")
+    g.add_argument("--out", type=Path, required=True, help="output folder of a finished run")
+    g.add_argument("--lang", type=_languages, default=None, metavar="LANG[,LANG]",
+                   help="language(s) to make, e.g. en or nl,en (default: the run's); the run's first language "
+                        "is report.html/.pdf, any other report.LANG.html/.pdf")
+    g.add_argument("--no-pdf", action="store_true", help="HTML only (a PDF of that language made before is removed)")
+    g.add_argument("--date", type=_date, default=None, metavar="YYYY-MM-DD",
+                   help="date on the report (default: the run's report date, so the same tables give the same "
+                        "files; 'today' for today)")
 
     v = sub.add_parser("validate", help="only read and check the input")
     v.add_argument("--data", type=Path, required=True, help="input folder")
@@ -176,6 +209,17 @@ def _cmd_run(args) -> int:
     return 0
 
 
+def _cmd_render(args) -> int:
+    from .pipeline import render
+
+    t0 = time.perf_counter()
+    files = render(args.out, lang=args.lang, with_pdf=not args.no_pdf, report_date=args.date)
+    print(f"\nDone in {time.perf_counter() - t0:.1f} s. Report files written (manifest.json updated):")
+    for p in files:
+        print(f"  {p}")
+    return 0
+
+
 def _os_error_message(e: OSError) -> str:
     where = f" ({e.filename})" if e.filename else ""
     if e.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)):
@@ -194,10 +238,11 @@ def _os_error_message(e: OSError) -> str:
 
 def _log_dir(args) -> Path:
     """Where an internal error's traceback goes: the panel cache's folder (outside OUT), else the temp folder."""
-    if getattr(args, "command", None) == "run" and getattr(args, "out", None) is not None:
+    if getattr(args, "command", None) in ("run", "render") and getattr(args, "out", None) is not None:
         from .pipeline import default_cache_dir
 
-        return (Path(args.cache) if args.cache is not None else default_cache_dir(args.out)) / "logs"
+        cache = getattr(args, "cache", None)
+        return (Path(cache) if cache is not None else default_cache_dir(args.out)) / "logs"
     return Path(tempfile.gettempdir()) / "reintegration-effects-logs"
 
 
@@ -225,7 +270,8 @@ def _on_sigterm(signum, frame):
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    commands = {"run": _cmd_run, "validate": _cmd_validate, "simulate": _cmd_simulate, "verify": _cmd_verify}
+    commands = {"run": _cmd_run, "render": _cmd_render, "validate": _cmd_validate, "simulate": _cmd_simulate,
+                "verify": _cmd_verify}
     previous = None
     try:
         previous = signal.signal(signal.SIGTERM, _on_sigterm)
@@ -247,7 +293,8 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USER
     except (KeyboardInterrupt, _Terminated) as e:
         what = "Interrupted" if isinstance(e, KeyboardInterrupt) else "Stopped (SIGTERM)"
-        done = " Temporary files removed; the output folder is as it was before the run." if args.command == "run" else ""
+        done = (f" Temporary files removed; the output folder is as it was before the {args.command}."
+                if args.command in ("run", "render") else "")
         print(f"\n{what}.{done}", file=sys.stderr)
         return EXIT_INTERRUPTED if isinstance(e, KeyboardInterrupt) else 128 + signal.SIGTERM
     except Exception as e:  # noqa: BLE001 - a bug: the traceback goes to a log, the user gets one line

@@ -163,6 +163,49 @@ def write_manifest(
     return path
 
 
+def read_manifest(out: str | Path) -> dict:
+    """The ``manifest.json`` of a finished run in ``out``; :class:`RunError` (exit 2, with the fix) when
+    ``out`` is not a folder, has no readable manifest, or holds an unfinished run."""
+    out = Path(out)
+    if not out.is_dir():
+        what = "does not exist" if not out.exists() else "is a file, not a folder"
+        raise RunError(f"{out} {what}: it is not the output folder of a run",
+                       "pass the output folder of a finished `reintegration-effects run` (it holds manifest.json)")
+    path = out / MANIFEST
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(manifest, dict) or not isinstance(manifest.get("outputs"), dict):
+            raise ValueError("no 'outputs' listing the files")
+    except FileNotFoundError:
+        raise RunError(f"{out} has no {MANIFEST}: it is not the output folder of a finished run",
+                       f"run `reintegration-effects run --out {out}` first (or pass the folder that run wrote)"
+                       ) from None
+    except (OSError, ValueError) as e:
+        raise RunError(f"{path} cannot be read ({type(e).__name__}: {e})",
+                       f"run `reintegration-effects run --out {out}` again") from None
+    if manifest.get("status") != COMPLETE:
+        raise RunError(f"{path} has status {manifest.get('status')!r}, not {COMPLETE!r}: the run did not finish",
+                       f"run `reintegration-effects run --out {out}` again")
+    return manifest
+
+
+def rewrite_manifest(folder: str | Path, manifest: dict) -> Path:
+    """Write ``manifest`` (a run's, with changes) into ``folder`` with the SHA-256 of the files there now.
+
+    For a folder whose files changed after the run (``reintegration-effects render``): every other
+    key is kept as given; ``outputs`` is recomputed over every file, so :func:`verify` holds again.
+    Written to a temporary file and renamed, as :func:`write_manifest` does.
+    """
+    folder = Path(folder)
+    manifest = dict(manifest)
+    manifest["outputs"] = {p.relative_to(folder).as_posix(): file_sha256(p) for p in folder_files(folder)}
+    path = folder / MANIFEST
+    tmp = folder / f".{MANIFEST}.tmp"
+    tmp.write_text(json.dumps(_jsonable(manifest), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+    return path
+
+
 # ------------------------------------------------------------------------------------------------
 # verify
 # ------------------------------------------------------------------------------------------------
@@ -394,6 +437,30 @@ class RunFolder:
             self.release()
             raise
         return self
+
+    def start_from(self, source: str | Path, *, leave_out: set[str] | frozenset[str] = frozenset()) -> list[str]:
+        """Fill the work folder with the files of ``source`` (an earlier run), but ``manifest.json`` and
+        the relative paths in ``leave_out``; returns the paths copied.
+
+        Files are hard-linked (the same file system, no copy of the data), else copied. A linked file
+        is shared with ``source`` until :meth:`commit`: replace it (write a new file, then
+        ``os.replace``) rather than writing into it. The files to be rewritten go in ``leave_out``.
+        """
+        assert self.work is not None and not self.committed
+        source = Path(source)
+        copied = []
+        for p in folder_files(source):
+            rel = p.relative_to(source).as_posix()
+            if rel in leave_out:
+                continue
+            target = self.work / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                os.link(p, target)
+            except OSError:  # a file system without hard links (or across devices): copy
+                shutil.copy2(p, target)
+            copied.append(rel)
+        return copied
 
     def commit(self) -> Path:
         """Move the work folder into place as ``out`` (the previous ``out`` is removed)."""

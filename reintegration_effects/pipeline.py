@@ -41,7 +41,7 @@ class RunContext:
     data_dir: Path
     out: Path
     seed: int
-    lang: str
+    lang: str  # the first report language: the language of the sentences in the tables
     study_overrides: StudySettings | None = None
     simulated: bool = False
     truth_dir: Path | None = None
@@ -325,11 +325,43 @@ def _inside(path: Path, folder: Path) -> bool:
     return path == folder or path.is_relative_to(folder)
 
 
-def run(data_dir: Path | None, out: Path, *, seed: int, lang: str = "nl", persons: int | None = None,
-        with_report: bool = True, with_pdf: bool = True, echo: Callable[[str], None] = print,
-        max_risk_set_rows: int | None = 2_000_000, parallel=None, cache: Path | None = None) -> RunContext:
+def parse_languages(value: str | list | tuple) -> list[str]:
+    """``"nl,en"`` (or a list) as a list of report languages; ValueError naming the problem.
+
+    >>> parse_languages("nl, en"), parse_languages(["en"])
+    (['nl', 'en'], ['en'])
+    """
+    from .i18n import LANGUAGES
+
+    items = [x.strip() for x in value.split(",")] if isinstance(value, str) else [str(x).strip() for x in value]
+    if not items or any(not x for x in items):
+        raise ValueError(f"{value!r} is not a list of languages: write them separated by commas, e.g. nl,en")
+    unknown = [x for x in items if x not in LANGUAGES]
+    if unknown:
+        raise ValueError(f"unknown language {', '.join(map(repr, unknown))}: use {' or '.join(LANGUAGES)} "
+                         "(several separated by commas, e.g. nl,en)")
+    twice = sorted({x for x in items if items.count(x) > 1})
+    if twice:
+        raise ValueError(f"{', '.join(map(repr, twice))} given more than once: list each language once")
+    return items
+
+
+def _languages(value, source: str) -> list[str]:
+    try:
+        return parse_languages(value)
+    except ValueError as e:
+        raise RunError(f"{source}: {e}", "pass e.g. --lang nl, --lang en or --lang nl,en") from None
+
+
+def run(data_dir: Path | None, out: Path, *, seed: int, lang: str | list[str] | None = None,
+        persons: int | None = None, with_report: bool = True, with_pdf: bool = True,
+        echo: Callable[[str], None] = print, max_risk_set_rows: int | None = 2_000_000, parallel=None,
+        cache: Path | None = None) -> RunContext:
     """Run every step; returns the context (data, panel, files written).
 
+    ``lang``: the report language, or several (``"nl,en"`` or ``["nl", "en"]``): the first one is
+    ``report.html``/``report.pdf``, each other one ``report.<lang>.html``/``.pdf``, all from one
+    execution of the report. None: ``lang`` of the input's study.toml, else ``nl``.
     ``with_report=False``: tables only. ``with_pdf=False``: the report as HTML only (no report.pdf).
     ``max_risk_set_rows``: row budget of the effects' risk sets (every start plus a weighted random
     share of the comparison pool; None or 0: no budget). A municipality stays far below the default;
@@ -344,8 +376,11 @@ def run(data_dir: Path | None, out: Path, *, seed: int, lang: str = "nl", person
     OUT), with ``manifest.json`` written last: OUT always holds one whole run. Settings or folders
     that cannot work raise :class:`~reintegration_effects.manifest.RunError` before anything is written.
     """
+    from datetime import date
+
     started = pd.Timestamp.now()
     check_settings(seed=seed, persons=persons, max_risk_set_rows=max_risk_set_rows)
+    languages = _languages(lang, "--lang") if lang is not None else None
     out = Path(out).resolve()
     cache_dir = Path(cache).resolve() if cache is not None else default_cache_dir(out)
     if _inside(cache_dir, out):
@@ -365,50 +400,54 @@ def run(data_dir: Path | None, out: Path, *, seed: int, lang: str = "nl", person
         if simulated:
             echo(f"No --data given: simulating the built-in municipality (seed {seed}) ...")
             data_dir, truth_dir = simulate_default(work, seed, persons)
-        ctx = RunContext(data_dir=Path(data_dir), out=work, seed=seed, lang=lang, simulated=simulated,
-                         truth_dir=truth_dir, echo=echo, max_risk_set_rows=max_risk_set_rows or None,
-                         parallel=parallel, cache_dir=cache_dir)
+        ctx = RunContext(data_dir=Path(data_dir), out=work, seed=seed, lang=(languages or ["nl"])[0],
+                         simulated=simulated, truth_dir=truth_dir, echo=echo,
+                         max_risk_set_rows=max_risk_set_rows or None, parallel=parallel, cache_dir=cache_dir)
         total = len(STEPS) + int(with_report)
         for i, (name, fn) in enumerate(STEPS, 1):
             echo(f"[{i}/{total}] {name} ...")
             t0 = time.perf_counter()
             summary = fn(ctx)
             echo(f"      {summary} ({time.perf_counter() - t0:.1f} s)")
+            if languages is None and ctx.data is not None:  # no --lang: the study.toml's, else nl
+                languages = _languages(ctx.data.study.lang or "nl", "study.toml key 'lang'")
+                ctx.lang = languages[0]
         d = ctx.data
+        report_date = date.today()
         extra = {"simulated": simulated, "truth": str(out / truth_dir.relative_to(work)) if truth_dir else None,
-                 "lang": lang, "max_risk_set_rows": max_risk_set_rows, "parallel": _parallel_settings(parallel),
-                 "notes": ctx.notes}
+                 "lang": languages[0], "languages": languages, "max_risk_set_rows": max_risk_set_rows,
+                 "parallel": _parallel_settings(parallel), "notes": ctx.notes,
+                 "report_date": report_date.isoformat()}
 
-        def manifest(report_files=(), status="complete"):
+        def manifest(reports=None, status="complete"):
             return write_manifest(
                 work, inputs=d.sources, study=d.study, seed=seed, window=(d.window_start, d.window_end),
                 started=started, finished=pd.Timestamp.now(), command=sys.argv, status=status, shown_as=out,
-                extra={**extra, "report": [p.relative_to(work).as_posix() for p in report_files]},
+                extra={**extra, **report_entries(reports or {}, date=report_date, made_by="run")},
             )
 
         # a first manifest for the report to show, then the report, then the manifest again with the
         # hashes of every file (the report's too: they carry the date, so they differ between runs)
-        files: list[Path] = []
+        reports: dict[str, list[Path]] = {}
         if with_report:
             import json
 
-            from .report import write_report
+            from .report.build import report_context, write_reports
 
-            echo(f"[{total}/{total}] report ({'HTML and PDF' if with_pdf else 'HTML'}, {lang}) ...")
+            echo(f"[{total}/{total}] report ({'HTML and PDF' if with_pdf else 'HTML'}, {', '.join(languages)}) ...")
             t0 = time.perf_counter()
-            municipality = d.study.municipality or ("Simstad (simulated)" if simulated else None)
             path = manifest(status="report pending")
             shown = json.loads(path.read_text())
             path.unlink()
-            files = write_report(work, lang=lang, manifest=shown, municipality=municipality,
-                                 window=(f"{d.window_start:%Y-%m-%d}", f"{d.window_end:%Y-%m-%d}"), echo=echo,
-                                 pdf=with_pdf)
+            reports = write_reports(work, languages, report_date=report_date, echo=echo, pdf=with_pdf,
+                                    **report_context(shown))
+            files = [f for fs in reports.values() for f in fs]
             echo(f"      {', '.join(str(f.name) for f in files)} ({time.perf_counter() - t0:.1f} s)")
             ctx.outputs.extend(files)
         from .outputs import write_disclosure_report
 
         ctx.outputs.append(write_disclosure_report(work))  # the export checklist: every table, its rule
-        path = manifest(files)
+        path = manifest({lang: [f.relative_to(work).as_posix() for f in fs] for lang, fs in reports.items()})
         ctx.outputs.append(path)
         folder.commit()
     # the work folder is OUT now: the context names the files where they are
@@ -418,3 +457,105 @@ def run(data_dir: Path | None, out: Path, *, seed: int, lang: str = "nl", person
     if simulated:
         ctx.data_dir, ctx.truth_dir = out / ctx.data_dir.relative_to(work), out / truth_dir.relative_to(work)
     return ctx
+
+
+def report_entries(reports: dict[str, list[str]], *, date, made_by: str) -> dict:
+    """The manifest's record of the report files: ``report`` (every file, as before) and ``reports``
+    (per language: ``files``, the ``date`` on the report, ``made_by`` run or render)."""
+    return {"report": [f for files in reports.values() for f in files],
+            "reports": {lang: {"files": list(files), "date": str(date), "made_by": made_by}
+                        for lang, files in reports.items()}}
+
+
+# ------------------------------------------------------------------------------------------------
+# render: the report again, from the protected tables of a finished run
+# ------------------------------------------------------------------------------------------------
+
+
+def _recorded_reports(manifest: dict) -> dict[str, dict]:
+    """{lang: {files, date, made_by}} of a manifest; older manifests only list ``report`` (one language)."""
+    if isinstance(manifest.get("reports"), dict):
+        return {k: dict(v) for k, v in manifest["reports"].items()}
+    files = list(manifest.get("report") or [])
+    return {manifest.get("lang") or "nl": {"files": files, "made_by": "run"}} if files else {}
+
+
+def _report_date(manifest: dict):
+    """The date the run's report carries: recorded by the run (older manifests: the run's end)."""
+    from datetime import date
+
+    text = manifest.get("report_date") or (manifest.get("run") or {}).get("finished") or ""
+    try:
+        return date.fromisoformat(str(text)[:10])
+    except ValueError:
+        return date.today()
+
+
+def render(out: str | Path, *, lang: str | list[str] | None = None, with_pdf: bool = True,
+           report_date=None, echo: Callable[[str], None] = print) -> list[Path]:
+    """Make the report of a finished run again from its protected tables; returns the report files.
+
+    Nothing is recomputed: the report reads ``OUT/tables``, ``OUT/cleaning_log.csv`` and the
+    context in ``OUT/manifest.json`` (municipality, window, seed, settings, the run log, versions).
+    ``lang``: the languages to make (default: the run's); the run's first language is
+    ``report.html``/``.pdf``, any other ``report.<lang>.*``; report files of other languages stay.
+    ``report_date``: the date on the report (default: the run's, so that a render of the same
+    tables by the same software gives the same bytes). ``with_pdf=False``: HTML only; a PDF of
+    that language from before is removed (it would no longer belong to the HTML).
+
+    Atomic like the run (:class:`~reintegration_effects.manifest.RunFolder`: the lock, a work
+    folder beside OUT holding hard links to the unchanged files, one rename); the manifest gets the
+    new hashes, ``reports`` and a ``renders`` entry, so ``verify`` holds. Refuses (RunError) a
+    folder that is not a finished run, or whose files no longer match its manifest (the tables a
+    render would vouch for must be the run's).
+    """
+    from datetime import date
+
+    from .manifest import read_manifest, rewrite_manifest, software, verify
+    from .report.build import report_context, report_file_names, write_reports
+
+    out = Path(out).resolve()
+    read_manifest(out)  # a clear refusal before the lock: not a finished run
+    t0 = time.perf_counter()
+    with RunFolder(out) as folder:
+        manifest = read_manifest(out)  # again, under the lock
+        languages = _languages(lang, "--lang") if lang is not None else _languages(
+            manifest.get("languages") or manifest.get("lang") or "nl", "manifest.json 'languages'")
+        primary = (manifest.get("languages") or [manifest.get("lang") or languages[0]])[0]
+        when = report_date or _report_date(manifest)
+        if isinstance(when, str):
+            when = date.fromisoformat(when)
+        replaced = {name for x in languages for name in report_file_names(x, primary)}
+        check = verify(out)
+        wrong = [f"{how}: {n}" for how, names in (("changed", check.changed), ("missing", check.missing),
+                                                   ("not in the manifest", check.extra))
+                 for n in names if n not in replaced]
+        if wrong:
+            shown = "; ".join(wrong[:5]) + (f" (and {len(wrong) - 5} more)" if len(wrong) > 5 else "")
+            raise RunError(f"{out} no longer matches its manifest.json ({shown}): a render would vouch for "
+                           "files the run did not write",
+                           f"restore those files from the run (`reintegration-effects verify {out}` lists them), "
+                           f"or run again into {out}")
+        folder.start_from(out, leave_out=replaced)
+        echo(f"Rendering the report ({'HTML and PDF' if with_pdf else 'HTML'}, {', '.join(languages)}; "
+             f"date {when:%Y-%m-%d}) from {out / 'tables'} ...")
+        made = write_reports(folder.work, languages, primary=primary, report_date=when, echo=echo, pdf=with_pdf,
+                             **report_context(manifest))
+        gone = sorted(n for n in replaced if (out / n).is_file() and not (folder.work / n).is_file())
+        if gone:
+            echo(f"      removed {', '.join(gone)}: made before, it would not match the new report")
+        reports = _recorded_reports(manifest)
+        for x, files in made.items():
+            reports[x] = {"files": [f.name for f in files], "date": when.isoformat(), "made_by": "render"}
+        order = [x for x in dict.fromkeys([primary, *(manifest.get("languages") or []), *reports]) if x in reports]
+        entries = report_entries({x: reports[x]["files"] for x in order}, date=when, made_by="render")
+        for x in order:  # the date and maker of the languages not made now stay as they were
+            entries["reports"][x] = reports[x]
+        finished = pd.Timestamp.now()
+        renders = [*list(manifest.get("renders") or []), {
+            "finished": finished.isoformat(timespec="seconds"),
+            "seconds": round(time.perf_counter() - t0, 1), "languages": languages, "pdf": with_pdf,
+            "date": when.isoformat(), "command": sys.argv, "software": software()}]
+        rewrite_manifest(folder.work, {**manifest, **entries, "renders": renders})
+        folder.commit()
+    return [out / f.name for files in made.values() for f in files]

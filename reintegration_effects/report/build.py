@@ -257,6 +257,163 @@ def _render_pdf(markdown: str, build: Path, t: Translator, meta: dict, pdf_path:
     return pdf_path
 
 
+#: Manifest keys that change whenever the report is made again (hashes, times, the report files):
+#: left out of what the report is given, so a run and a later render give the report the same context.
+VOLATILE_MANIFEST_KEYS = ("status", "outputs", "run", "command", "report", "reports", "report_date", "renders")
+
+#: The title-page name of the built-in simulated municipality (a run without --data).
+SIMULATED_MUNICIPALITY = "Simstad (simulated)"
+
+
+def report_context(manifest: dict) -> dict:
+    """``manifest``, ``municipality`` and ``window`` for :func:`write_reports`, from a run's manifest.
+
+    The run and ``reintegration-effects render`` both call it (the run on the manifest it writes
+    before the report, the render on the final one): the report sees the same context either way.
+
+    >>> c = report_context({"status": "complete", "simulated": True, "settings": {"municipality": None},
+    ...                     "window": {"start": "2015-01-01", "end": "2024-12-31"}, "seed": 1})
+    >>> sorted(c["manifest"]), c["municipality"], c["window"]
+    (['seed', 'settings', 'simulated', 'window'], 'Simstad (simulated)', ('2015-01-01', '2024-12-31'))
+    """
+    shown = {k: v for k, v in manifest.items() if k not in VOLATILE_MANIFEST_KEYS}
+    municipality = (manifest.get("settings") or {}).get("municipality") or (
+        SIMULATED_MUNICIPALITY if manifest.get("simulated") else None)
+    w = manifest.get("window") or {}
+    window = (w.get("start"), w.get("end")) if w.get("start") and w.get("end") else None
+    return {"manifest": shown, "municipality": municipality, "window": window}
+
+
+def report_stem(lang: str, primary: str) -> str:
+    """``report`` for the run's first language, ``report.<lang>`` for every other one."""
+    return "report" if lang == primary else f"report.{lang}"
+
+
+def report_file_names(lang: str, primary: str, *, pdf: bool = True) -> list[str]:
+    """The report files of ``lang`` in a run folder whose first language is ``primary``.
+
+    >>> report_file_names("nl", "nl"), report_file_names("en", "nl", pdf=False)
+    (['report.html', 'report.pdf'], ['report.en.html'])
+    """
+    stem = report_stem(lang, primary)
+    return [f"{stem}.html"] + ([f"{stem}.pdf"] if pdf else [])
+
+
+def write_reports(out: str | Path, languages: list[str] | tuple[str, ...], *, primary: str | None = None,
+                  manifest: dict | None = None, municipality: str | None = None,
+                  window: tuple[str, str] | None = None, build_dir: str | Path | None = None,
+                  strict: bool = False, timeout: int = 600, report_date: _date | None = None,
+                  echo: Callable[[str], None] | None = None, pdf: bool = True) -> dict[str, list[Path]]:
+    """The report in each of ``languages``, from one execution of the chapter notebooks.
+
+    The notebooks of every language are executed together on one small pool of kernels (starting
+    a kernel and importing the scientific stack costs more than most chapters), then each
+    language is assembled into ``OUT/report.html`` and ``OUT/report.pdf`` when it is ``primary``
+    (default: the first of ``languages``) and ``OUT/report.<lang>.html`` / ``.pdf`` otherwise.
+    The other arguments are those of :func:`write_report`. Returns ``{lang: [html, pdf]}``
+    (``[html]`` with ``pdf=False``), in the order of ``languages``.
+    """
+    languages = [check_language(lang) for lang in languages]
+    if not languages or len(set(languages)) < len(languages):
+        raise ValueError(f"languages {languages!r}: give one or more, each once")
+    primary = check_language(primary or languages[0])
+    out = Path(out).resolve()
+    report_date = report_date or _date.today()
+    version = _package_version()
+    tmp = None
+    if build_dir is None:
+        tmp = tempfile.TemporaryDirectory(prefix="report-build-")
+        build = Path(tmp.name)
+    else:
+        build = Path(build_dir).resolve()
+        build.mkdir(parents=True, exist_ok=True)
+    try:
+        context = {
+            "municipality": municipality,
+            "window": list(window) if window else None,
+            "manifest": _jsonable(manifest or {}),
+            "simulated": bool((manifest or {}).get("simulated", False)),
+            "date": report_date.isoformat(),
+            "version": version,
+        }
+        ctx_path = build / "context.json"
+        ctx_path.write_text(json.dumps(context, indent=1, ensure_ascii=False, sort_keys=True), encoding="utf-8")
+        # one build folder per language (its figures, its typst source); the primary one is the build
+        # folder itself, as write_report always had it
+        builds = {lang: build if lang == primary else build / lang for lang in languages}
+        notebooks: dict[str, list] = {}
+        for lang in languages:
+            figures = builds[lang] / "figures"
+            if figures.exists():
+                shutil.rmtree(figures)
+            figures.mkdir(parents=True)
+            params = {"out": str(out), "lang": lang, "context": str(ctx_path), "figures": str(figures),
+                      "strict": strict}
+            notebooks[lang] = [_load_notebook(stem, params) for _, stem in CHAPTERS]
+        everything = [nb for lang in languages for nb in notebooks[lang]]
+        if echo:
+            echo(f"      executing {len(everything)} notebooks ({', '.join(languages)}) ...")
+        _execute(everything, timeout=timeout, workdir=build)
+        written = {}
+        for lang in languages:
+            written[lang] = _assemble(notebooks[lang], out, builds[lang], lang=lang, primary=primary,
+                                      manifest=manifest, municipality=municipality, window=window,
+                                      simulated=context["simulated"], version=version, report_date=report_date,
+                                      echo=echo, pdf=pdf)
+        return written
+    finally:
+        if tmp is not None:
+            tmp.cleanup()
+
+
+def _assemble(notebooks: list, out: Path, build: Path, *, lang: str, primary: str, manifest: dict | None,
+              municipality: str | None, window, simulated: bool, version: str, report_date: _date,
+              echo: Callable[[str], None] | None, pdf: bool) -> list[Path]:
+    """One language's executed notebooks -> its HTML page and (``pdf``) its PDF in ``out``."""
+    import nbformat
+
+    t = Translator(lang)
+    chapters_html, markdown, failed = [], [], []
+    for (key, stem), nb in zip(CHAPTERS, notebooks, strict=True):
+        stderr = _clean_outputs(nb)
+        if stderr and echo:
+            echo(f"      {stem} ({lang}): {''.join(stderr).strip()[:300]}")
+        failed += [f"{stem} ({lang}): {m}" for m in _failed_parts(nb)]
+        nbformat.write(nb, build / f"{stem}.ipynb")
+        chapters_html.append((key, _notebook_html(nb)))
+        markdown.append(_notebook_markdown(nb))
+    w = tuple(window) if window else None
+    if not w and isinstance((manifest or {}).get("window"), dict):
+        w = ((manifest or {})["window"].get("start"), (manifest or {})["window"].get("end"))
+    meta = {
+        "title": t("report.title"),
+        "subtitle": t("report.subtitle"),
+        "municipality": t("report.municipality", municipality=municipality) if municipality
+        else t("report.municipality_unknown"),
+        "window": t("report.window", start=t.date(w[0]), end=t.date(w[1])) if w and all(w) else "",
+        "date": t("report.date", date=t.date(report_date)),
+        "version": t("report.version", version=version),
+        "toc": t("report.toc"),
+        "appendix": t("report.appendix"),
+        "simulated": t("report.simulated").replace("**", "") if simulated else "",
+        "footer": t("report.footer", version=version),
+        "lang": lang,
+    }
+    if failed:
+        msg = (f"{len(failed)} part(s) of the report could not be made and are noted in it instead: "
+               + "; ".join(failed))
+        if echo:
+            echo(f"      {msg}")
+        warnings.warn(msg, RuntimeWarning, stacklevel=3)
+    names = report_file_names(lang, primary, pdf=pdf)
+    html_path = out / names[0]
+    html_path.write_text(_render_html(chapters_html, t, meta), encoding="utf-8")
+    if not pdf:
+        return [html_path]
+    pdf_path = _render_pdf("\n\n".join(m for m in markdown if m), build, t, meta, out / names[1], report_date)
+    return [html_path, pdf_path]
+
+
 def write_report(out: str | Path, *, lang: str = DEFAULT_LANGUAGE, manifest: dict | None = None,
                  municipality: str | None = None, window: tuple[str, str] | None = None,
                  build_dir: str | Path | None = None, strict: bool = False, timeout: int = 600,
@@ -270,83 +427,15 @@ def write_report(out: str | Path, *, lang: str = DEFAULT_LANGUAGE, manifest: dic
     page. ``build_dir``: keep the executed notebooks, figures and typst source there (default: a
     temporary folder, removed afterwards). ``strict``: fail on the first part that cannot be made
     (default: note it in the report and go on). ``pdf=False``: the HTML only (no typst run).
-    Returns ``[report.html, report.pdf]`` (``[report.html]`` without the PDF).
+    ``report_date`` (default today): the date on the title page and the PDF's timestamp; the same
+    tables, context and date give the same bytes.
+    Returns ``[report.html, report.pdf]`` (``[report.html]`` without the PDF). Several languages
+    at once, into ``report.html`` and ``report.<lang>.html``: :func:`write_reports`.
     """
-    t = Translator(check_language(lang))
-    out = Path(out).resolve()
-    report_date = report_date or _date.today()
-    version = _package_version()
-    tmp = None
-    if build_dir is None:
-        tmp = tempfile.TemporaryDirectory(prefix="report-build-")
-        build = Path(tmp.name)
-    else:
-        build = Path(build_dir).resolve()
-        build.mkdir(parents=True, exist_ok=True)
-    try:
-        figures = build / "figures"
-        if figures.exists():
-            shutil.rmtree(figures)
-        figures.mkdir(parents=True)
-        context = {
-            "municipality": municipality,
-            "window": list(window) if window else None,
-            "manifest": _jsonable(manifest or {}),
-            "simulated": bool((manifest or {}).get("simulated", False)),
-            "date": report_date.isoformat(),
-            "version": version,
-        }
-        ctx_path = build / "context.json"
-        ctx_path.write_text(json.dumps(context, indent=1, ensure_ascii=False, sort_keys=True), encoding="utf-8")
-        params = {"out": str(out), "lang": lang, "context": str(ctx_path), "figures": str(figures), "strict": strict}
-        notebooks = [_load_notebook(stem, params) for _, stem in CHAPTERS]
-        if echo:
-            echo(f"      executing {len(notebooks)} notebooks ...")
-        _execute(notebooks, timeout=timeout, workdir=build)
-        chapters_html, markdown, failed = [], [], []
-        for (key, stem), nb in zip(CHAPTERS, notebooks, strict=True):
-            stderr = _clean_outputs(nb)
-            if stderr and echo:
-                echo(f"      {stem}: {''.join(stderr).strip()[:300]}")
-            failed += [f"{stem}: {m}" for m in _failed_parts(nb)]
-            import nbformat
-
-            nbformat.write(nb, build / f"{stem}.ipynb")
-            chapters_html.append((key, _notebook_html(nb)))
-            markdown.append(_notebook_markdown(nb))
-        w = tuple(window) if window else None
-        if not w and isinstance((manifest or {}).get("window"), dict):
-            w = ((manifest or {})["window"].get("start"), (manifest or {})["window"].get("end"))
-        meta = {
-            "title": t("report.title"),
-            "subtitle": t("report.subtitle"),
-            "municipality": t("report.municipality", municipality=municipality) if municipality
-            else t("report.municipality_unknown"),
-            "window": t("report.window", start=t.date(w[0]), end=t.date(w[1])) if w and all(w) else "",
-            "date": t("report.date", date=t.date(report_date)),
-            "version": t("report.version", version=version),
-            "toc": t("report.toc"),
-            "appendix": t("report.appendix"),
-            "simulated": t("report.simulated").replace("**", "") if context["simulated"] else "",
-            "footer": t("report.footer", version=version),
-            "lang": lang,
-        }
-        if failed:
-            msg = (f"{len(failed)} part(s) of the report could not be made and are noted in it instead: "
-                   + "; ".join(failed))
-            if echo:
-                echo(f"      {msg}")
-            warnings.warn(msg, RuntimeWarning, stacklevel=2)
-        html_text = _render_html(chapters_html, t, meta)
-        html_path = out / "report.html"
-        html_path.write_text(html_text, encoding="utf-8")
-        if not pdf:
-            return [html_path]
-        pdf_path = _render_pdf("\n\n".join(m for m in markdown if m), build, t, meta, out / "report.pdf", report_date)
-        return [html_path, pdf_path]
-    finally:
-        if tmp is not None:
-            tmp.cleanup()
+    lang = check_language(lang)
+    return write_reports(out, [lang], primary=lang, manifest=manifest, municipality=municipality, window=window,
+                         build_dir=build_dir, strict=strict, timeout=timeout, report_date=report_date,
+                         echo=echo, pdf=pdf)[lang]
 
 
 def _jsonable(value):
