@@ -14,7 +14,7 @@
 # %% [markdown]
 # # 00 Dashboard
 #
-# The report's first page: key figures, the flow table at 6/12/18 months, the Sankey chart of flows, outflow and re-entry curves, and which programme works for whom.
+# The report's first pages: what works (every programme's effect with its interval, whom it works for, the main caveat), key figures, the flow table at 6/12/18 months with the Sankey chart built from the same numbers, the current caseload by duration, outflow and re-entry curves, and the group findings in full.
 #
 # A thin notebook: every cell calls one method of `reintegration_effects.report.Report`, which reads
 # the protected tables in `OUT/tables` and returns the part in two renderings (HTML for report.html,
@@ -40,6 +40,9 @@ report.chapter("dashboard")
 report.intro("dashboard")
 
 # %%
+report.what_works()
+
+# %%
 report.key_figures()
 
 # %% tags=["half"]
@@ -47,6 +50,9 @@ report.flow_table("outflow")
 
 # %% tags=["half"]
 report.sankey("outflow")
+
+# %%
+report.caseload()
 
 # %% tags=["half"]
 report.outflow_curves()

@@ -10,8 +10,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["COMPETING_RISKS_TEXT", "GROUP_PHRASES", "IMMORTAL_TIME_TEXT", "OUTCOME_PHRASES", "PLAIN_LANGUAGE_COLUMNS", "PROGRAMME_NAMES", "add_sensitivity_sentences",
-           "plain_language", "sensitivity_sentence"]
+__all__ = ["ALPHA", "COMPETING_RISKS_TEXT", "GROUP_PHRASES", "IMMORTAL_TIME_TEXT", "MIN_GROUP_SIZE", "OUTCOME_DIRECTIONS",
+           "OUTCOME_PHRASES", "PLAIN_LANGUAGE_COLUMNS", "PROGRAMME_NAMES", "add_sensitivity_sentences", "group_q_values",
+           "plain_language", "programme_sentence", "sensitivity_sentence", "verdicts"]
 
 LANGUAGES = ("nl", "en")
 
@@ -85,6 +86,8 @@ GROUP_PHRASES = {
         "age=50+": "50-plussers", "migration=dutch": "mensen met een Nederlandse herkomst",
         "migration=western": "mensen met een westerse migratieachtergrond",
         "migration=non_western": "mensen met een niet-westerse migratieachtergrond",
+        "migration=europe": "mensen met een Europese herkomst (buiten Nederland)",
+        "migration=outside_europe": "mensen met een herkomst buiten Europa",
         "migration=unknown": "mensen van wie de herkomst onbekend is", "household=single": "alleenstaanden",
         "household=single_parent": "alleenstaande ouders",
         "household=couple_no_children": "mensen in een paar zonder kinderen",
@@ -99,6 +102,8 @@ GROUP_PHRASES = {
         "age=27-49": "people aged 27 to 49", "age=50+": "people aged 50 and over",
         "migration=dutch": "people of Dutch origin", "migration=western": "people with a western migration background",
         "migration=non_western": "people with a non-western migration background",
+        "migration=europe": "people of European origin (outside the Netherlands)",
+        "migration=outside_europe": "people of origin outside Europe",
         "migration=unknown": "people whose origin is unknown", "household=single": "single people",
         "household=single_parent": "single parents", "household=couple_no_children": "people in a couple without children",
         "household=couple_with_children": "people in a couple with children",
@@ -127,25 +132,129 @@ OUTCOME_PHRASES = {
            "months_bijstand_18m": ("the number of months on bijstand in the 18 months after the start", "months",
                                    1.0)},
 }
+#: outcome -> (more, less, no effect) phrases per language: "Job coaching: demonstrably more
+#: sustainable outflow, +3.8 percentage points (95% CI 1.1 to 6.5)".
+OUTCOME_DIRECTIONS = {
+    "nl": {"off_bijstand_6_18m": ("aantoonbaar meer duurzame uitstroom", "aantoonbaar minder duurzame uitstroom",
+                                  "geen aantoonbaar effect op de duurzame uitstroom"),
+           "off_bijstand_12m": ("een aantoonbaar grotere kans om na 12 maanden uit de bijstand te zijn",
+                                "een aantoonbaar kleinere kans om na 12 maanden uit de bijstand te zijn",
+                                "geen aantoonbaar effect op de kans om na 12 maanden uit de bijstand te zijn"),
+           "employed_12m": ("een aantoonbaar grotere kans om na 12 maanden te werken",
+                            "een aantoonbaar kleinere kans om na 12 maanden te werken",
+                            "geen aantoonbaar effect op de kans om na 12 maanden te werken"),
+           "months_bijstand_18m": ("aantoonbaar meer maanden bijstand (in de 18 maanden na de start)",
+                                   "aantoonbaar minder maanden bijstand (in de 18 maanden na de start)",
+                                   "geen aantoonbaar effect op het aantal maanden bijstand")},
+    "en": {"off_bijstand_6_18m": ("demonstrably more sustainable outflow", "demonstrably less sustainable outflow",
+                                  "no demonstrable effect on sustainable outflow"),
+           "off_bijstand_12m": ("a demonstrably higher chance of being off bijstand 12 months later",
+                                "a demonstrably lower chance of being off bijstand 12 months later",
+                                "no demonstrable effect on the chance of being off bijstand 12 months later"),
+           "employed_12m": ("a demonstrably higher chance of being in work 12 months later",
+                            "a demonstrably lower chance of being in work 12 months later",
+                            "no demonstrable effect on the chance of being in work 12 months later"),
+           "months_bijstand_18m": ("demonstrably more months on bijstand (in the 18 months after the start)",
+                                   "demonstrably fewer months on bijstand (in the 18 months after the start)",
+                                   "no demonstrable effect on the number of months on bijstand")},
+}
 PLAIN_LANGUAGE_COLUMNS = ("programme", "group", "outcome", "method", "estimate", "ci_lower", "ci_upper",
-                          "significant", "sentence")
+                          "significant", "sentence", "verdict", "q_value", "n_treated")
+#: Groups with fewer participants than this are never called a finding (their intervals are wide
+#: and, across dozens of groups, chance differences are expected); stated in the report's captions.
+MIN_GROUP_SIZE = 50
+#: Level of the tests and of the false-discovery rate across the groups of one programme.
+ALPHA = 0.05
+
+
+def signed(x: float, lang: str, decimals: int = 1) -> str:
+    """A signed number as the report's tables show it: '+3,8', '−3,1', '0,0'."""
+    s = fmt_number(x, lang, decimals)
+    return s if s.startswith("−") or float(s.replace(",", ".")) == 0 else "+" + s
+
+
+def interval(lo: float, hi: float, lang: str, decimals: int = 1, level: int = 95) -> str:
+    """'95%-BI 1,1 tot 6,5' / '95% CI 1.1 to 6.5', with the same signs as the tables."""
+    a, b = fmt_number(lo, lang, decimals), fmt_number(hi, lang, decimals)
+    return f"{level}%-BI {a} tot {b}" if lang == "nl" else f"{level}% CI {a} to {b}"
+
+
+def group_q_values(effects: pd.DataFrame) -> pd.Series:
+    """Benjamini-Hochberg q-values across the groups of each programme x outcome x method.
+
+    Uses the table's ``q_value`` column where the run wrote one; otherwise (tables of older runs)
+    computes the same adjustment from two-sided normal p-values of estimate / std_error (or of the
+    interval's width when there is no standard error), with statsmodels' ``multipletests``. Rows of
+    group "all" and rows without an estimate get NaN.
+    """
+    from scipy import stats
+    from statsmodels.stats.multitest import multipletests
+
+    if "q_value" in effects.columns and pd.to_numeric(effects["q_value"], errors="coerce").notna().any():
+        q = pd.to_numeric(effects["q_value"], errors="coerce").astype(float)
+        return q.where(effects["group"].astype(str) != "all")
+    est = pd.to_numeric(effects["estimate"], errors="coerce").astype(float)
+    if "std_error" in effects.columns:
+        se = pd.to_numeric(effects["std_error"], errors="coerce").astype(float)
+    else:
+        se = (pd.to_numeric(effects["ci_upper"], errors="coerce") - pd.to_numeric(effects["ci_lower"], errors="coerce")
+              ).astype(float) / (2 * stats.norm.ppf(1 - ALPHA / 2))
+    p = pd.Series(2 * stats.norm.sf(np.abs(est / se)), index=effects.index)
+    q = pd.Series(np.nan, index=effects.index)
+    fam = effects["group"].astype(str) != "all"
+    for _, idx in effects[fam].groupby(["programme", "outcome", "method"], sort=False).groups.items():
+        ok = [i for i in idx if np.isfinite(p[i])]
+        if ok:
+            q[ok] = multipletests(p[ok].to_numpy(), method="fdr_bh")[1]
+    return q
+
+
+def verdicts(effects: pd.DataFrame, *, min_group_size: int = MIN_GROUP_SIZE, alpha: float = ALPHA) -> pd.DataFrame:
+    """The effects table with ``q_value`` and ``verdict`` ('positive', 'negative', 'none', 'suppressed').
+
+    Group "all" (one pre-specified estimate per programme): a finding when its interval excludes
+    zero. A target group: a finding only when its false-discovery-rate adjusted q-value is below
+    ``alpha`` across the groups of the programme (outcome, method) and it has at least
+    ``min_group_size`` participants; otherwise 'none'. The sign of a finding is the sign of the
+    estimate ('positive' is the estimate's sign, not whether it is desirable: for months on
+    bijstand a negative estimate is the good direction).
+    """
+    d = effects.copy()
+    est = pd.to_numeric(d["estimate"], errors="coerce").astype(float)
+    lo = pd.to_numeric(d["ci_lower"], errors="coerce").astype(float)
+    hi = pd.to_numeric(d["ci_upper"], errors="coerce").astype(float)
+    d["q_value"] = group_q_values(d)
+    n = pd.to_numeric(d["n_treated"], errors="coerce") if "n_treated" in d else pd.Series(np.inf, index=d.index)
+    is_all = d["group"].astype(str) == "all"
+    ci_excludes = (lo > 0) | (hi < 0)
+    finding = np.where(is_all, ci_excludes, (d["q_value"] < alpha) & (n.fillna(0) >= min_group_size) & ci_excludes)
+    verdict = np.where(finding, np.where(est > 0, "positive", "negative"), "none")
+    missing = est.isna() | lo.isna() | hi.isna()
+    if "suppressed" in d:
+        missing |= d["suppressed"].astype(str).str.lower().isin(["true", "1"])
+    d["verdict"] = np.where(missing, "suppressed", verdict)
+    return d
 
 
 def plain_language(effects: pd.DataFrame, lang: str = "nl", outcome: str = "off_bijstand_6_18m", method: str = "dml",
-                   *, programme_names: dict[str, str] | None = None, min_persons: int = 10) -> pd.DataFrame:
+                   *, programme_names: dict[str, str] | None = None, min_persons: int = 10,
+                   min_group_size: int = MIN_GROUP_SIZE, alpha: float = ALPHA) -> pd.DataFrame:
     """One sentence per programme x group from an effects table (contract layout, e.g. effects.csv).
 
-    "Voor vrouwen verhoogt jobcoaching de duurzame uitstroom met 4,2 procentpunt (95%-BI 1,0 tot 7,4)."
-    / "For women, job coaching raises sustainable outflow by 4.2 percentage points (95% CI 1.0 to
-    7.4)." A negative effect "lowers" by the absolute value, and the interval is then that of the
-    decrease; an interval containing zero adds "niet significant" / "not significant". Dutch uses
-    a decimal comma. Rows without an estimate or interval (suppressed), marked ``suppressed``, or
-    with fewer than ``min_persons`` participants or controls (``n_treated``/``n_control``, where
-    present) are skipped: pass the protected table. ``programme_names`` overrides the built-in
-    names (unknown labels are shown with spaces for underscores). The effects are those of
-    ``effects.csv``: effects on the participants in the group (ATT).
+    "Voor vrouwen geeft jobcoaching aantoonbaar meer duurzame uitstroom: +4,5 procentpunt (95%-BI
+    0,8 tot 8,2)." / "For women, job coaching gives demonstrably more sustainable outflow: +4.5
+    percentage points (95% CI 0.8 to 8.2)." The estimate and interval carry the same signs as the
+    effects table. Whether a row is a finding follows :func:`verdicts` (group "all": the interval
+    excludes zero; a target group: false-discovery-rate q-value below ``alpha`` and at least
+    ``min_group_size`` participants); other rows read "no demonstrable effect". Rows without an
+    estimate or interval (suppressed), marked ``suppressed``, or with fewer than ``min_persons``
+    participants or controls (``n_treated``/``n_control``, where present) are skipped: pass the
+    protected table. ``programme_names`` overrides the built-in names (unknown labels are shown
+    with spaces for underscores). The effects are those of ``effects.csv``: effects on the
+    participants in the group (ATT).
 
-    Columns: programme, group, outcome, method, estimate, ci_lower, ci_upper, significant, sentence.
+    Columns: programme, group, outcome, method, estimate, ci_lower, ci_upper, significant (a
+    finding), sentence, verdict, q_value, n_treated.
     """
     if lang not in GROUP_PHRASES:
         raise ValueError(f"lang must be one of {list(GROUP_PHRASES)}; found {lang!r}")
@@ -156,39 +265,45 @@ def plain_language(effects: pd.DataFrame, lang: str = "nl", outcome: str = "off_
     if outcome not in OUTCOME_PHRASES[lang]:
         raise ValueError(f"outcome must be one of {list(OUTCOME_PHRASES[lang])}; found {outcome!r}")
     d = effects[(effects["outcome"] == outcome) & (effects["method"] == method)].copy()
-    num = {c: pd.to_numeric(d[c], errors="coerce").astype(float) for c in ("estimate", "ci_lower", "ci_upper")}
-    ok = num["estimate"].notna() & num["ci_lower"].notna() & num["ci_upper"].notna()
-    if "suppressed" in d:
-        ok &= ~d["suppressed"].fillna(True).astype(bool)
+    d = verdicts(d, min_group_size=min_group_size, alpha=alpha)
+    ok = d["verdict"] != "suppressed"
     for c in ("n_treated", "n_control"):
         if c in d:
             ok &= pd.to_numeric(d[c], errors="coerce").fillna(0) >= min_persons
     names = {**PROGRAMME_NAMES[lang], **(programme_names or {})}
-    phrase, unit, scale = OUTCOME_PHRASES[lang][outcome]
+    _, unit, scale = OUTCOME_PHRASES[lang][outcome]
+    more, less, none = OUTCOME_DIRECTIONS[lang][outcome]
     rows = []
     for i in d.index[ok.to_numpy()]:
         prog, group = str(d.at[i, "programme"]), str(d.at[i, "group"])
-        est, lo, hi = (float(num[c][i]) for c in ("estimate", "ci_lower", "ci_upper"))
+        est, lo, hi = (float(d.at[i, c]) for c in ("estimate", "ci_lower", "ci_upper"))
+        verdict = str(d.at[i, "verdict"])
         who = GROUP_PHRASES[lang].get(group, f"{'groep' if lang == 'nl' else 'group'} {group}")
         pname = names.get(prog, prog.replace("_", " "))
-        v = est * scale
-        sig = bool(lo > 0 or hi < 0)
-        if v < 0:
-            verb = "verlaagt" if lang == "nl" else "lowers"
-            ci = (-hi * scale, -lo * scale)
-        else:
-            verb = "verhoogt" if lang == "nl" else "raises"
-            ci = (lo * scale, hi * scale)
-        note = "" if sig else ("; niet significant" if lang == "nl" else "; not significant")
+        what = {"positive": more, "negative": less}.get(verdict, none)
+        numbers = f"{signed(est * scale, lang)} {unit} ({interval(lo * scale, hi * scale, lang)})"
         if lang == "nl":
-            text = (f"Voor {who} {verb} {pname} {phrase} met {fmt_number(abs(v), lang)} {unit} "
-                    f"(95%-BI {fmt_number(ci[0], lang)} tot {fmt_number(ci[1], lang)}{note}).")
+            verb = "heeft" if verdict == "none" else "geeft"
+            text = f"Voor {who} {verb} {pname} {what}: {numbers}."
         else:
-            text = (f"For {who}, {pname} {verb} {phrase} by {fmt_number(abs(v), lang)} {unit} "
-                    f"(95% CI {fmt_number(ci[0], lang)} to {fmt_number(ci[1], lang)}{note}).")
+            verb = "has" if verdict == "none" else "gives"
+            text = f"For {who}, {pname} {verb} {what}: {numbers}."
+        n = d.at[i, "n_treated"] if "n_treated" in d else np.nan
         rows.append(dict(programme=prog, group=group, outcome=outcome, method=method, estimate=est, ci_lower=lo,
-                         ci_upper=hi, significant=sig, sentence=text[0].upper() + text[1:]))
+                         ci_upper=hi, significant=verdict in ("positive", "negative"),
+                         sentence=text[0].upper() + text[1:], verdict=verdict, q_value=d.at[i, "q_value"],
+                         n_treated=n))
     return pd.DataFrame(rows, columns=list(PLAIN_LANGUAGE_COLUMNS))
+
+
+def programme_sentence(name: str, est: float, lo: float, hi: float, lang: str,
+                       outcome: str = "off_bijstand_6_18m") -> str:
+    """The summary's sentence for one programme: 'Jobcoaching: aantoonbaar meer duurzame uitstroom,
+    +3,8 procentpunt (95%-BI 1,1 tot 6,5).' A finding when the interval excludes zero."""
+    _, unit, scale = OUTCOME_PHRASES[lang][outcome]
+    more, less, none = OUTCOME_DIRECTIONS[lang][outcome]
+    what = more if lo > 0 else less if hi < 0 else none
+    return f"{name}: {what}, {signed(est * scale, lang)} {unit} ({interval(lo * scale, hi * scale, lang)})."
 
 
 # --------------------------------------------------------------------------------------------

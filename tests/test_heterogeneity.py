@@ -243,31 +243,6 @@ def _effects_table():
     return pd.DataFrame(rows, columns=cols)
 
 
-def test_plain_language_dutch_and_english():
-    eff = _effects_table()
-    nl = plain_language(eff, lang="nl")
-    assert list(nl.sentence) == [
-        "Voor vrouwen verhoogt jobcoaching de duurzame uitstroom met 4,2 procentpunt (95%-BI 1,0 tot 7,4).",
-        "Voor jongeren van 18 tot en met 26 jaar verlaagt scholing de duurzame uitstroom met 2,8 procentpunt "
-        "(95%-BI −0,3 tot 5,9; niet significant).",
-    ]  # suppressed (NaN) and small (4 participants) rows skipped; other methods/outcomes filtered
-    assert nl.significant.tolist() == [True, False]
-    assert not any(re.search(r"\d\.\d", s) for s in nl.sentence)  # decimal comma only
-    en = plain_language(eff, lang="en")
-    assert en.sentence.iloc[0] == ("For women, job coaching raises sustainable outflow by 4.2 percentage points "
-                                   "(95% CI 1.0 to 7.4).")
-    assert not any(re.search(r"\d,\d", s) for s in en.sentence)
-    months = plain_language(eff, lang="en", outcome="months_bijstand_18m")
-    assert months.sentence.iloc[0] == ("For people aged 50 and over, job coaching lowers the number of months on "
-                                       "bijstand in the 18 months after the start by 0.6 months (95% CI 0.2 to 1.0).")
-    named = plain_language(eff, lang="nl", method="matching", programme_names={"job_coaching": "de Werkcoach"})
-    assert named.sentence.iloc[0].startswith("Voor vrouwen verhoogt de Werkcoach de duurzame uitstroom met 5,0 ")
-    protected = eff.assign(suppressed=[False, True, True, True, False, False, False])
-    assert plain_language(protected, lang="en").programme.tolist() == ["job_coaching"]
-    with pytest.raises(ValueError, match="lang must be one of"):
-        plain_language(eff, lang="de")
-
-
 def test_row_budget_shares():
     h = HeterogeneityAnalysis(control_fraction=0.3, max_rows=1000)
     assert h._shares(100, 2000) == (0.3, 1.0)  # 100 + 600 rows: within the budget

@@ -267,8 +267,8 @@ def test_notebooks_hold_no_logic():
     """analyses/*.py: besides the parameters and the import, every code cell is one call on `report`."""
     folder = Path(__file__).resolve().parent.parent / "analyses"
     stems = sorted(p.stem for p in folder.glob("0*.py"))
-    assert stems == ["00_dashboard", "01_data", "02_flows", "03_typology", "04_careers", "05_survival",
-                     "06_effects", "07_methods"]
+    assert stems == ["00_dashboard", "01_flows", "02_typology", "03_careers", "04_survival", "05_effects",
+                     "06_conclusions", "07_limitations", "08_methods", "09_data"]
     for stem in stems:
         cells = (folder / f"{stem}.py").read_text(encoding="utf-8").split("# %%")[1:]
         code = [c.split("\n", 1)[1].strip() for c in cells if not c.startswith(" [markdown]")]

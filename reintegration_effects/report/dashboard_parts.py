@@ -46,8 +46,10 @@ class DashboardParts:
             if stock:
                 d = flows[flows.cohort == stock]
                 first = d[d.horizon_months == d.horizon_months.min()]
-                n = first["persons"].sum()
-                value = t.count(n) if first["persons"].notna().all() else t("report.approx", value=t.count(n))
+                size = first["cohort_persons"].dropna() if "cohort_persons" in first.columns else first["persons"][:0]
+                n = size.iloc[0] if len(size) else first["persons"].sum()
+                value = t.count(n) if len(size) or first["persons"].notna().all() else t("report.approx",
+                                                                                          value=t.count(n))
                 tiles.append((value, t("dashboard.kpi_stock", date=t.date(stock[len("stock_"):]))))
             out = self.main_cohort("outflow")
             if out:
@@ -86,25 +88,70 @@ class DashboardParts:
         md = "\n".join(f"- **{md_escape(v)}** {md_escape(lbl)}" for v, lbl in tiles)
         return Block(h, md)
 
-    def _flow_table_rows(self, m: pd.DataFrame) -> tuple[list[str], list[list[str]], list[list[str]]]:
+    def _cohort_sizes(self, cohort: str, m: pd.DataFrame) -> dict:
+        """Cohort size per horizon: the published (rounded) row total, else the sum of the shown cells."""
+        flows = self.table("flows", ["cohort", "horizon_months"])
+        sizes = {}
+        if flows is not None and "cohort_persons" in flows.columns:
+            d = flows[flows.cohort == cohort].groupby("horizon_months")["cohort_persons"].first()
+            sizes = {h: d.get(h) for h in m.columns}
+        for h in m.columns:
+            if sizes.get(h) is None or pd.isna(sizes.get(h)):
+                sizes[h] = m[h].sum() if m[h].notna().all() else np.nan
+        return sizes
+
+    def _flow_table_rows(self, m: pd.DataFrame, cohort: str) -> tuple[list[str], list[list[str]], list[list[str]], list]:
+        """CBS layout: the cohort size first, then every status as persons (share of the cohort).
+
+        Returns header, rows, Markdown rows and the row keys (None: the cohort size; a status; or
+        ``("detail", status)`` for an 'of which' row)."""
         t = self.t
         horizons = [int(h) for h in m.columns]
         header = [t("report.status")] + [t("report.horizon", h=h) for h in horizons]
-        totals = {h: m[h].sum() for h in m.columns}
-        rows, md_rows = [], []
+        totals = self._cohort_sizes(cohort, m)
+        first = [t("dashboard.cohort_size")] + [t.count(totals[h]) if pd.notna(totals[h]) else t("report.suppressed")
+                                                for h in m.columns]
+        rows, md_rows, keys = [first], [[f"**{md_escape(c)}**" for c in first]], [None]
         for s in m.index:
-            cells, md_cells = [t.status(s)], [f"**{md_escape(t.status(s))}**"]
+            keys.append(s)
+            cells, md_cells = [t.status(s)], [md_escape(t.status(s))]
             for h in m.columns:
                 v = m.loc[s, h]
                 if pd.isna(v):
                     cells.append(t("report.suppressed"))
                 else:
-                    share = v / totals[h] if totals[h] else np.nan
-                    cells.append(f"{t.count(v)} ({t.percent(share)})")
+                    share = v / totals[h] if pd.notna(totals[h]) and totals[h] else np.nan
+                    cells.append(f"{t.count(v)} ({t.percent(share)})" if pd.notna(share) else t.count(v))
                 md_cells.append(md_escape(cells[-1]))
             rows.append(cells)
             md_rows.append(md_cells)
-        return header, rows, md_rows
+            if s == "overig":
+                for detail_row in self._overig_rows(cohort, m, totals):
+                    rows.append(detail_row)
+                    md_rows.append([md_escape(c) for c in detail_row])
+                    keys.append(("detail", s))
+        return header, rows, md_rows, keys
+
+    def _overig_rows(self, cohort: str, m: pd.DataFrame, totals: dict) -> list[list[str]]:
+        """'of which' rows breaking 'overig' down (flows_overig.csv), when the run wrote that table."""
+        t = self.t
+        ov = self.table("flows_overig", ["cohort", "horizon_months", "detail", "persons"])
+        if ov is None or not (ov.cohort == cohort).any():
+            return []
+        d = ov[ov.cohort == cohort]
+        out = []
+        for detail in dict.fromkeys(d.detail):
+            cells = ["   " + t("dashboard.overig_detail", detail=t.get(f"overig_detail.{detail}", str(detail)))]
+            for h in m.columns:
+                v = d.loc[(d.detail == detail) & (d.horizon_months == h), "persons"]
+                v = v.iloc[0] if len(v) else np.nan
+                if pd.isna(v):
+                    cells.append(t("report.suppressed"))
+                else:
+                    share = v / totals[h] if pd.notna(totals[h]) and totals[h] else np.nan
+                    cells.append(f"{t.count(v)} ({t.percent(share)})" if pd.notna(share) else t.count(v))
+            out.append(cells)
+        return out
 
     @report_part
     def flow_table(self, kind: str = "outflow") -> Block:
@@ -115,17 +162,19 @@ class DashboardParts:
             return Block()
         t = self.t
         cohorts = self._cohorts("outflow") + self._cohorts("stock")
-        header, rows, md_rows = self._flow_table_rows(self._flow_matrix(main, flows))
+        header, rows, md_rows, _ = self._flow_table_rows(self._flow_matrix(main, flows), main)
         ident = f"flow-table-{kind}"
         panels, options = [], []
         for c in cohorts:
-            hd, rw, _ = self._flow_table_rows(self._flow_matrix(c, flows))
+            hd, rw, _, keys = self._flow_table_rows(self._flow_matrix(c, flows), c)
             ths = "".join(f'<th class="{"left" if i == 0 else "right"}">{esc(x)}</th>' for i, x in enumerate(hd))
-            trs = "".join("<tr>" + "".join(
+            trs = "".join(("<tr class=\"total\">" if s is None else "<tr>") + "".join(
                 f'<td class="{"left status" if i == 0 else "right"}">'
-                + (f'<span class="swatch" style="background:{STATUS_COLORS.get(s, "#ccc")}"></span>' if i == 0 else "")
-                + f"{esc(x)}</td>" for i, x in enumerate(r)) + "</tr>"
-                for s, r in zip(self._flow_matrix(c, flows).index, rw, strict=True))
+                + (f'<span class="swatch" style="background:{STATUS_COLORS.get(s, "#ccc")}"></span>'
+                   if i == 0 and isinstance(s, str) else "")
+                + (f"<strong>{esc(x)}</strong>" if s is None else esc(x.strip()) if isinstance(s, tuple) else esc(x))
+                + "</td>" for i, x in enumerate(r)) + "</tr>"
+                for s, r in zip(keys, rw, strict=True))
             hidden = "" if c == main else " hidden"
             panels.append(f'<div data-key="{esc(c)}"{hidden}><table class="data"><thead><tr>{ths}</tr></thead>'
                           f"<tbody>{trs}</tbody></table></div>")
@@ -151,21 +200,44 @@ class DashboardParts:
         d = tr[(tr.cohort == cohort) & tr.persons.notna()].dropna(subset=cols)
         return d[cols + ["persons"]], cols
 
+    def _node_sizes(self, cohort: str, d: pd.DataFrame, cols: list[str]) -> dict[tuple[int, str], tuple[float, bool]]:
+        """(horizon index, status) -> (size, shown as a number): the flow table's published counts, so
+        the diagram and the table give the same numbers; where the table suppresses a cell, the sum of
+        the drawn paths sizes the node and no number is shown."""
+        flows = self.table("flows", ["cohort", "horizon_months", "status", "persons"])
+        m = self._flow_matrix(cohort, flows) if flows is not None and (flows.cohort == cohort).any() else None
+        out = {}
+        for j, c in enumerate(cols):
+            h = int(c[7:-1])
+            paths = d.groupby(c)["persons"].sum()
+            for s in STATUS_ORDER:
+                v = m.loc[s, h] if m is not None and s in m.index and h in m.columns else np.nan
+                if pd.notna(v) and v > 0:
+                    out[(j, s)] = (float(v), True)
+                elif paths.get(s, 0) > 0:
+                    out[(j, s)] = (float(paths[s]), m is None)
+        return out
+
     def _sankey_trace(self, cohort: str, visible: bool):
         import plotly.graph_objects as go
 
         t = self.t
         d, cols = self._paths(cohort)
+        sizes = self._node_sizes(cohort, d, cols)
         nodes, index = [], {}
-        for j, c in enumerate(cols):
-            sizes = d.groupby(c)["persons"].sum()
+        for j in range(len(cols)):
             for s in STATUS_ORDER:
-                if sizes.get(s, 0) > 0:
+                if (j, s) in sizes:
                     index[(j, s)] = len(nodes)
-                    nodes.append((j, s, sizes[s]))
+                    nodes.append((j, s, *sizes[(j, s)]))
         src, dst, val, col, hover = [], [], [], [], []
+        ncol = max(len(cols) - 1, 1)
+        small = t("dashboard.small_paths")
+        extra_x, extra_y = [], []
         for j in range(len(cols) - 1):
             agg = d.groupby([cols[j], cols[j + 1]], sort=False)["persons"].sum()
+            drawn_out: dict[str, float] = {}
+            drawn_in: dict[str, float] = {}
             for (a, b), v in agg.items():
                 if v > 0 and (j, a) in index and (j + 1, b) in index:
                     src.append(index[(j, a)])
@@ -173,23 +245,44 @@ class DashboardParts:
                     val.append(float(v))
                     col.append(rgba(STATUS_COLORS.get(a, "#999999"), 0.35))
                     hover.append(f"{t.status(a)} → {t.status(b)}: {t.count(v)}")
-        ncol = max(len(cols) - 1, 1)
+                    drawn_out[a] = drawn_out.get(a, 0.0) + float(v)
+                    drawn_in[b] = drawn_in.get(b, 0.0) + float(v)
+            # persons on paths of fewer than 10 (not published one by one) pass through one grey
+            # node between the horizons, so every status node has the size the flow table gives it
+            rest_out = {a: sizes[(j, a)][0] - drawn_out.get(a, 0.0) for a in STATUS_ORDER if (j, a) in sizes}
+            rest_in = {b: sizes[(j + 1, b)][0] - drawn_in.get(b, 0.0) for b in STATUS_ORDER if (j + 1, b) in sizes}
+            if any(v > 0 for v in rest_out.values()) or any(v > 0 for v in rest_in.values()):
+                k = len(nodes) + len(extra_x)
+                extra_x.append((j + 0.5) / ncol)
+                extra_y.append(0.999)
+                for a, v in rest_out.items():
+                    if v > 0:
+                        src.append(index[(j, a)]), dst.append(k), val.append(v)
+                        col.append("rgba(170,170,170,0.25)")
+                        hover.append(f"{t.status(a)} → {small}: {t.count(v)}")
+                for b, v in rest_in.items():
+                    if v > 0:
+                        src.append(k), dst.append(index[(j + 1, b)]), val.append(v)
+                        col.append("rgba(170,170,170,0.25)")
+                        hover.append(f"{small} → {t.status(b)}: {t.count(v)}")
         xs, ys = [], []
         for j in range(len(cols)):
             col_nodes = [n for n in nodes if n[0] == j]
             total = sum(n[2] for n in col_nodes) or 1
             acc = 0.0
-            for _, _, size in col_nodes:
+            for _, _, size, _ in col_nodes:
                 ys.append(min(max((acc + size / 2) / total, 0.001), 0.999))
                 xs.append(min(max(j / ncol, 0.001), 0.999))
                 acc += size
         horizons = [int(c[7:-1]) for c in cols]
+        labels = [f"{t.status(s)} {t.count(n)}" if shown else t.status(s) for _, s, n, shown in nodes]
+        hovers = [f"{t.status(s)}, {t('horizon.short', h=horizons[j])}: {t.count(n) if shown else t('report.suppressed')}"
+                  for j, s, n, shown in nodes]
         return go.Sankey(
-            visible=visible, arrangement="snap", valueformat=",d",
-            node=dict(label=[t.status(s) for _, s, _ in nodes], x=xs, y=ys, pad=12, thickness=14,
-                      color=[STATUS_COLORS.get(s, "#999") for _, s, _ in nodes],
-                      customdata=[f"{t.status(s)}, {t('horizon.short', h=horizons[j])}: {t.count(n)}"
-                                  for j, s, n in nodes],
+            visible=visible, arrangement="fixed", valueformat=",d",
+            node=dict(label=labels + [small] * len(extra_x), x=xs + extra_x, y=ys + extra_y, pad=12, thickness=14,
+                      color=[STATUS_COLORS.get(s, "#999") for _, s, _, _ in nodes] + ["#d0d0d0"] * len(extra_x),
+                      customdata=hovers + [small] * len(extra_x),
                       hovertemplate="%{customdata}<extra></extra>"),
             link=dict(source=src, target=dst, value=val, color=col, customdata=hover,
                       hovertemplate="%{customdata}<extra></extra>"),
@@ -235,23 +328,23 @@ class DashboardParts:
         """Static alluvial chart of the paths between horizons (matplotlib, for the PDF)."""
         t = self.t
         d, cols = self._paths(cohort)
+        sizes = self._node_sizes(cohort, d, cols)
         fig = new_figure(7.0, 3.6)
         ax = fig.add_subplot()
-        total = d["persons"].sum() or 1
+        total = max(sum(v for (j, _), (v, _) in sizes.items() if j == k) for k in range(len(cols))) or 1
         gap = 0.02 * total
         width = 0.09
         pos: dict[tuple[int, str], list[float]] = {}
-        for j, c in enumerate(cols):
-            sizes = d.groupby(c)["persons"].sum()
+        for j, _c in enumerate(cols):
             y = 0.0
             for s in reversed(STATUS_ORDER):
-                v = float(sizes.get(s, 0))
-                if v <= 0:
+                if (j, s) not in sizes:
                     continue
+                v, shown = sizes[(j, s)]
                 ax.add_patch(rect(j - width / 2, y, width, v, STATUS_COLORS.get(s, "#999")))
                 if v >= 0.04 * total:
                     ax.text(j + (width / 2 + 0.02 if j == len(cols) - 1 else -width / 2 - 0.02), y + v / 2,
-                            f"{t.status(s)} {t.count(v)}", va="center",
+                            f"{t.status(s)} {t.count(v)}" if shown else t.status(s), va="center",
                             ha="left" if j == len(cols) - 1 else "right", fontsize=7)
                 pos[(j, s)] = [y, y]  # [next free position for outgoing, for incoming]
                 y += v + gap
@@ -348,7 +441,10 @@ class DashboardParts:
         ci = self._ci(r.get("ci_lower"), r.get("ci_upper"), dec, scale)
         n = r.get("n_treated")
         n_txt = f"n = {t.count(n)}" if n is not None and pd.notna(n) else ""
-        sig = pd.notna(r.get("ci_lower")) and (r["ci_lower"] > 0 or r["ci_upper"] < 0)
+        if r.get("verdict") is not None:  # the one rule of plain_language.verdicts (FDR and group size for groups)
+            sig = r["verdict"] in ("positive", "negative")
+        else:
+            sig = pd.notna(r.get("ci_lower")) and (r["ci_lower"] > 0 or r["ci_upper"] < 0)
         good = (r["estimate"] < 0) if months else (r["estimate"] > 0)
         cls = ("pos" if good else "neg") if sig else "ns"
         md = f"**{md_escape(est)}** {md_escape(ci)}" if sig else f"{md_escape(est)} {md_escape(ci)}"
@@ -368,6 +464,9 @@ class DashboardParts:
         d = eff[(eff.outcome == outcome) & (eff.method == method)]
         if d.empty:
             return Block()
+        from ..plain_language import MIN_GROUP_SIZE, verdicts
+
+        d = verdicts(d)
         programmes = sorted(d.programme.dropna().unique())
         groups = sorted(d.group.dropna().unique(), key=group_sort_key)
         header = [t("dashboard.programme_row")] + [t.programme(p) for p in programmes]
@@ -390,7 +489,7 @@ class DashboardParts:
                     cells_h.append(f'<td class="effect na">{esc(x)}</td>')
                     cells_m.append(md_escape(x))
                     continue
-                cell, md, cls = self._effect_cell(row.iloc[0])
+                cell, md, cls = self._effect_cell(row.iloc[0].to_dict())
                 cells_h.append(f'<td class="effect {cls}">{cell}</td>')
                 cells_m.append(md)
             html_rows.append(f'<tr data-dim="{esc(dim)}">' + "".join(cells_h) + "</tr>")
@@ -401,40 +500,11 @@ class DashboardParts:
         controls = (f'<label class="control">{esc(t("report.select_dimension"))} '
                     f'<select data-filter="{esc(ident)}">{"".join(options)}</select></label>')
         caption = t("dashboard.programme_caption")
-        block = self._table(ident, caption, header, [], note=t("dashboard.programme_note"),
+        block = self._table(ident, caption, header, [], note=t("dashboard.programme_note", min_n=MIN_GROUP_SIZE),
                             align=["left"] + ["right"] * len(programmes), md_rows=md_rows, html_rows=html_rows,
                             controls=controls)
         block.html = block.html.replace('<table class="data">', f'<table class="data effects" id="{esc(ident)}">', 1)
         return block
-
-    @report_part
-    def findings(self, limit: int = 8) -> Block:
-        """The programme table in plain sentences: every programme for everyone, then the groups
-        whose interval excludes zero (sentences of :func:`plain_language.plain_language`, made here
-        from the protected effects table in the report's language)."""
-        eff = self.table("effects", ["programme", "group", "outcome", "method", "estimate", "ci_lower", "ci_upper"])
-        if eff is None:
-            return Block()
-        from ..plain_language import plain_language
-
-        d = eff[(eff.outcome == MAIN_OUTCOME) & (eff.method == MAIN_METHOD)]
-        if d.empty:
-            return Block()
-        sentences = plain_language(d, lang=self.lang, outcome=MAIN_OUTCOME, method=MAIN_METHOD)
-        if sentences.empty:
-            return Block()
-        sentences = sentences.assign(key=sentences.group.map(group_sort_key))
-        first = sentences[sentences.group == "all"].sort_values("programme")
-        rest = sentences[(sentences.group != "all") & sentences.significant.astype(bool)]
-        rest = rest.sort_values(["programme", "key"]).head(max(0, limit - len(first)))
-        chosen = pd.concat([first, rest])
-        items = [str(x) for x in chosen.sentence]
-        title = self.t("dashboard.findings_title")
-        h = (f'<div class="text findings"><h4>{esc(title)}</h4><ul>'
-             + "".join(f"<li>{esc(x)}</li>" for x in items) + "</ul>"
-             + f'<p class="note">{esc(self.t("dashboard.findings_note"))}</p></div>')
-        md = f"**{md_escape(title)}**\n\n" + "\n".join(f"- {md_escape(x)}" for x in items)
-        return Block(h, join_text(md, note_md(self.t("dashboard.findings_note")), "\n\n"))
 
     # ================================================================== data chapter
     @report_part

@@ -13,14 +13,18 @@ import pandas as pd
 #: Chapters in report order: (key, notebook file stem in analyses/).
 CHAPTERS: tuple[tuple[str, str], ...] = (
     ("dashboard", "00_dashboard"),
-    ("data", "01_data"),
-    ("flows", "02_flows"),
-    ("typology", "03_typology"),
-    ("careers", "04_careers"),
-    ("survival", "05_survival"),
-    ("effects", "06_effects"),
-    ("methods", "07_methods"),
+    ("flows", "01_flows"),
+    ("typology", "02_typology"),
+    ("careers", "03_careers"),
+    ("survival", "04_survival"),
+    ("effects", "05_effects"),
+    ("conclusions", "06_conclusions"),
+    ("limitations", "07_limitations"),
+    ("methods", "08_methods"),
+    ("data", "09_data"),
 )
+#: Chapters printed as appendices (A, B, ...), in this order, after the body.
+APPENDICES = ("methods", "data")
 NOTEBOOKS = tuple(stem for _, stem in CHAPTERS)
 
 #: Protected tables the report can show: name -> file names tried in OUT/tables (first found wins).
@@ -54,6 +58,10 @@ TABLES: dict[str, tuple[str, ...]] = {
     "effects_calibration": ("effects_calibration",),
     "effects_sensitivity": ("effects_sensitivity",),
     "policy": ("policy",),
+    "effects_heterogeneity": ("effects_heterogeneity",),
+    "effects_truth": ("effects_truth",),
+    "programmes": ("programmes",),
+    "flows_overig": ("flows_overig",),
 }
 
 #: The tables each chapter draws on (for the 'not available in this run' note).
@@ -61,6 +69,8 @@ CHAPTER_TABLES: dict[str, tuple[str, ...]] = {
     "dashboard": ("flows", "transitions", "km", "reentry_km", "effects"),
     "data": (),
     "flows": ("flows", "flows_by_group", "transitions"),
+    "conclusions": ("effects",),
+    "limitations": ("effects", "effects_sensitivity"),
     "typology": ("typology", "typology_profile", "reentry", "job_quality", "job_retention", "wages",
                  "sustainable_vs_short_by_programme"),
     "careers": ("career_clusters", "career_state_shares", "career_profile"),

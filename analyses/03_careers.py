@@ -12,9 +12,9 @@
 # ---
 
 # %% [markdown]
-# # 07 Methods
+# # 03 Careers
 #
-# The methods appendix: estimands, assumptions in plain words, competing risks, immortal-time bias, disclosure rules, references.
+# Career clusters after outflow to work (optimal matching): sizes, state shares per month, background.
 #
 # A thin notebook: every cell calls one method of `reintegration_effects.report.Report`, which reads
 # the protected tables in `OUT/tables` and returns the part in two renderings (HTML for report.html,
@@ -34,7 +34,16 @@ from reintegration_effects.report import Report  # noqa: E402 (after the paramet
 report = Report.from_folder(out, lang=lang, context=context, figures=figures, strict=strict)
 
 # %%
-report.chapter("methods")
+report.chapter("careers")
 
 # %%
-report.methods()
+report.intro("careers")
+
+# %%
+report.career_clusters()
+
+# %%
+report.career_states_chart()
+
+# %%
+report.career_profile()

@@ -12,7 +12,7 @@
 # ---
 
 # %% [markdown]
-# # 05 Survival
+# # 04 Survival
 #
 # Time to outflow by group, competing destinations (cumulative incidence versus 1 - KM), re-entry, hazard ratios, proportional-hazards checks, immortal-time bias.
 #

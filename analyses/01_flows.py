@@ -12,9 +12,9 @@
 # ---
 
 # %% [markdown]
-# # 04 Careers
+# # 01 Flows
 #
-# Career clusters after outflow to work (optimal matching): sizes, state shares per month, background.
+# Stock and outflow cohorts: status after 6, 12 and 18 months, per cohort and by target group.
 #
 # A thin notebook: every cell calls one method of `reintegration_effects.report.Report`, which reads
 # the protected tables in `OUT/tables` and returns the part in two renderings (HTML for report.html,
@@ -34,16 +34,19 @@ from reintegration_effects.report import Report  # noqa: E402 (after the paramet
 report = Report.from_folder(out, lang=lang, context=context, figures=figures, strict=strict)
 
 # %%
-report.chapter("careers")
+report.chapter("flows")
 
 # %%
-report.intro("careers")
+report.intro("flows")
 
 # %%
-report.career_clusters()
+report.flows_overview("outflow")
 
 # %%
-report.career_states_chart()
+report.flows_by_group("outflow")
 
 # %%
-report.career_profile()
+report.flows_overview("stock")
+
+# %%
+report.flows_by_group("stock")

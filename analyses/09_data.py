@@ -12,9 +12,9 @@
 # ---
 
 # %% [markdown]
-# # 06 Effects
+# # 09 Data and processing (appendix B)
 #
-# Programme effects in the dynamic 'now versus not now' design: by target group, three methods side by side, balance, overlap and the risk sets used.
+# Settings of the run, the input files with their hashes, the cleaning log, the protected tables found, disclosure rules and software versions.
 #
 # A thin notebook: every cell calls one method of `reintegration_effects.report.Report`, which reads
 # the protected tables in `OUT/tables` and returns the part in two renderings (HTML for report.html,
@@ -34,40 +34,22 @@ from reintegration_effects.report import Report  # noqa: E402 (after the paramet
 report = Report.from_folder(out, lang=lang, context=context, figures=figures, strict=strict)
 
 # %%
-report.chapter("effects")
+report.chapter("data")
 
 # %%
-report.intro("effects")
+report.intro("data")
 
 # %%
-report.effects_forest()
+report.run_settings()
 
 # %%
-report.effects_methods_chart()
+report.input_files()
 
 # %%
-report.effects_overview()
+report.cleaning_log()
 
 # %%
-report.blp_table()
+report.tables_present()
 
 # %%
-report.sensitivity_table()
-
-# %%
-report.policy_table()
-
-# %%
-report.calibration_table()
-
-# %%
-report.balance_chart()
-
-# %%
-report.overlap_table()
-
-# %%
-report.propensity_chart()
-
-# %%
-report.risk_set_log()
+report.versions()

@@ -12,9 +12,9 @@
 # ---
 
 # %% [markdown]
-# # 03 Typology and job quality
+# # 08 Methods (appendix A)
 #
-# Recipient types, re-entry after leaving, the first job after outflow to work (contract, hours, sector, wage) and how long people stay off bijstand.
+# The methods appendix: estimands, assumptions in plain words, competing risks, immortal-time bias, disclosure rules, references.
 #
 # A thin notebook: every cell calls one method of `reintegration_effects.report.Report`, which reads
 # the protected tables in `OUT/tables` and returns the part in two renderings (HTML for report.html,
@@ -34,28 +34,7 @@ from reintegration_effects.report import Report  # noqa: E402 (after the paramet
 report = Report.from_folder(out, lang=lang, context=context, figures=figures, strict=strict)
 
 # %%
-report.chapter("typology")
+report.chapter("methods")
 
 # %%
-report.intro("typology")
-
-# %%
-report.typology_chart()
-
-# %%
-report.typology_profile()
-
-# %%
-report.reentry_chart()
-
-# %%
-report.job_quality_chart()
-
-# %%
-report.job_retention_table()
-
-# %%
-report.wages_table()
-
-# %%
-report.programme_comparison()
+report.methods()

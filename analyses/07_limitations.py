@@ -12,9 +12,9 @@
 # ---
 
 # %% [markdown]
-# # 02 Flows
+# # 07 Limitations and robustness
 #
-# Stock and outflow cohorts: status after 6, 12 and 18 months, per cohort and by target group.
+# What the estimates assume and where they could be wrong: selection on observables, lock-in, hidden confounding (sensitivity), multiple testing; on the simulated municipality, the estimates against the known truth.
 #
 # A thin notebook: every cell calls one method of `reintegration_effects.report.Report`, which reads
 # the protected tables in `OUT/tables` and returns the part in two renderings (HTML for report.html,
@@ -34,19 +34,13 @@ from reintegration_effects.report import Report  # noqa: E402 (after the paramet
 report = Report.from_folder(out, lang=lang, context=context, figures=figures, strict=strict)
 
 # %%
-report.chapter("flows")
+report.chapter("limitations")
 
 # %%
-report.intro("flows")
+report.limitations()
 
 # %%
-report.flows_overview("outflow")
+report.sensitivity_summary()
 
 # %%
-report.flows_by_group("outflow")
-
-# %%
-report.flows_overview("stock")
-
-# %%
-report.flows_by_group("stock")
+report.truth_box()

@@ -12,9 +12,9 @@
 # ---
 
 # %% [markdown]
-# # 01 Data
+# # 05 Effects
 #
-# Settings of the run, the input files with their hashes, the cleaning log, the protected tables found, disclosure rules and software versions.
+# Programme effects in the dynamic 'now versus not now' design: by target group, three methods side by side, balance, overlap and the risk sets used.
 #
 # A thin notebook: every cell calls one method of `reintegration_effects.report.Report`, which reads
 # the protected tables in `OUT/tables` and returns the part in two renderings (HTML for report.html,
@@ -34,25 +34,43 @@ from reintegration_effects.report import Report  # noqa: E402 (after the paramet
 report = Report.from_folder(out, lang=lang, context=context, figures=figures, strict=strict)
 
 # %%
-report.chapter("data")
+report.chapter("effects")
 
 # %%
-report.intro("data")
+report.intro("effects")
 
 # %%
-report.run_settings()
+report.programme_descriptions()
 
 # %%
-report.input_files()
+report.effects_forest()
 
 # %%
-report.cleaning_log()
+report.effects_methods_chart()
 
 # %%
-report.tables_present()
+report.effects_overview()
 
 # %%
-report.disclosure_rules()
+report.blp_table()
 
 # %%
-report.versions()
+report.sensitivity_table()
+
+# %%
+report.policy_table()
+
+# %%
+report.calibration_table()
+
+# %%
+report.balance_chart()
+
+# %%
+report.overlap_table()
+
+# %%
+report.propensity_chart()
+
+# %%
+report.risk_set_log()
