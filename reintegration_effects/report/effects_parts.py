@@ -10,7 +10,20 @@ import numpy as np
 import pandas as pd
 
 from ..disclosure import AGGREGATED_GID
-from .blocks import Block, bin_lower, esc, group_sort_key, md_escape, new_figure, report_part, shorten
+from .blocks import (
+    Block,
+    bin_lower,
+    draw_intervals,
+    esc,
+    group_sort_key,
+    interval_limits,
+    label_lines,
+    md_escape,
+    new_figure,
+    report_part,
+    wrap_html,
+    wrap_label,
+)
 from .tables import MAIN_METHOD, MAIN_OUTCOME, METHOD_ORDER, OUTCOME_ORDER, PALETTE
 
 # --------------------------------------------------------------------------------------------
@@ -71,48 +84,61 @@ class EffectsParts:
             return Block()
         programmes = sorted(d.programme.unique())
         groups = sorted(d.group.unique(), key=group_sort_key)
+        # one axis for every programme, scaled to the estimates and the intervals of the groups that are
+        # not tiny; a wider interval is cut at the axis with an arrow (the note says so)
+        xlim = interval_limits(100 * d.estimate, 100 * d.ci_lower, 100 * d.ci_upper)
+        cut = 0
         fig = go.Figure()
+        owner = []
+        ylab_html = [wrap_html(t.group(g), 34) for g in groups]
         for i, p in enumerate(programmes):
             dd = d[d.programme == p].set_index("group").reindex(groups)
-            y = [t.group(g) for g in groups]
             est = 100 * dd.estimate
-            custom = [f"{t.programme(p)}, {t.group(g)}: {t.pp(r.estimate)} {self._ci(r.ci_lower, r.ci_upper)}"
+            custom = [f"{esc(t.programme(p))}, {esc(t.group(g))}: {t.pp(r.estimate)} {self._ci(r.ci_lower, r.ci_upper)}"
                       if pd.notna(r.estimate) else "" for g, r in dd.iterrows()]
             fig.add_trace(go.Scatter(
-                x=est, y=y, mode="markers", name=t.programme(p), visible=(i == 0), meta=AGGREGATED_GID,
+                x=est, y=ylab_html, mode="markers", name=t.programme(p), visible=(i == 0), meta=AGGREGATED_GID,
                 marker=dict(color=PALETTE[0], size=8),
                 error_x=dict(type="data", symmetric=False, array=100 * (dd.ci_upper - dd.estimate),
                              arrayminus=100 * (dd.estimate - dd.ci_lower), color=PALETTE[0], thickness=1.5),
                 customdata=custom, hovertemplate="%{customdata}<extra></extra>"))
-        buttons = [dict(label=t.programme(p), method="update", args=[{"visible": [q == p for q in programmes]}])
-                   for p in programmes]
-        fig.update_layout(**self._plotly_layout(height=max(380, 22 * len(groups) + 120)), showlegend=False,
-                          updatemenus=[self._menu(buttons, 0)])
+            owner.append(p)
+            for side, edge, symbol in (("ci_lower", xlim[0], "triangle-left"), ("ci_upper", xlim[1], "triangle-right")):
+                out = (100 * dd[side] < edge) if side == "ci_lower" else (100 * dd[side] > edge)
+                out = out.fillna(False).to_numpy()
+                fig.add_trace(go.Scatter(x=[edge] * int(out.sum()), y=[y for y, o in zip(ylab_html, out, strict=True) if o],
+                                         mode="markers", meta=AGGREGATED_GID, visible=(i == 0), hoverinfo="skip",
+                                         marker=dict(color=PALETTE[0], size=9, symbol=symbol), cliponaxis=False))
+                owner.append(p)
+        buttons = [dict(label=wrap_html(t.programme(p), 40), method="update",
+                        args=[{"visible": [q == p for q in owner]}]) for p in programmes]
+        fig.update_layout(**self._plotly_layout(height=max(380, 22 * sum(x.count("<br>") + 1 for x in ylab_html) + 120)),
+                          showlegend=False, updatemenus=[self._menu(buttons, 0)])
         fig.add_vline(x=0, line_color="#888888", line_dash="dash")
-        fig.update_yaxes(autorange="reversed")
-        fig.update_xaxes(title=t("effects.axis_pp"))
+        fig.update_yaxes(autorange="reversed", automargin=True)
+        fig.update_xaxes(title=t("effects.axis_pp"), range=list(xlim))
         # static: one panel per programme, groups on the y axis
         ncols = min(len(programmes), 4)
         nrows = math.ceil(len(programmes) / ncols)
-        fig_s = new_figure(7.0, (0.14 * len(groups) + 0.8) * nrows)
+        ylab = [wrap_label(t.group(g), 30) for g in groups]
+        pitch = max(0.14, 0.105 * label_lines(ylab))
+        fig_s = new_figure(7.0, (pitch * len(groups) + 1.0) * nrows)
         axes = np.atleast_1d(fig_s.subplots(nrows, ncols, sharey=True, sharex=True, squeeze=False)).ravel()
         for ax, p in zip(axes, programmes, strict=False):
             dd = d[d.programme == p].set_index("group").reindex(groups)
             y = np.arange(len(groups))[::-1]
-            ok = dd.estimate.notna().to_numpy()
-            ax.errorbar(100 * dd.estimate[ok], y[ok], xerr=[100 * (dd.estimate - dd.ci_lower)[ok],
-                                                           100 * (dd.ci_upper - dd.estimate)[ok]],
-                        fmt="none", ecolor=PALETTE[0], elinewidth=1)
-            ax.scatter(100 * dd.estimate[ok], y[ok], color=PALETTE[0], s=10, zorder=3, gid=AGGREGATED_GID)
+            cut += draw_intervals(ax, 100 * dd.estimate, y, 100 * dd.ci_lower, 100 * dd.ci_upper, color=PALETTE[0],
+                                  xlim=xlim, fmt=lambda v: t.number(v, 1))
             ax.axvline(0, color="#888888", lw=0.8, ls="--")
-            ax.set_yticks(y, [shorten(t.group(g), 30) for g in groups], fontsize=6.5)
+            ax.set_yticks(y, ylab, fontsize=6.5)
+            ax.set_ylim(-0.6, len(groups) - 0.4)
             ax.set_title(t.programme(p))
             ax.grid(axis="y", visible=False)
             ax.xaxis.set_major_formatter(self._num_formatter())
         for ax in axes[len(programmes):]:
             ax.set_visible(False)
         fig_s.supxlabel(t("effects.axis_pp"), fontsize=8.5)
-        note = t("effects.forest_note")
+        note = t("effects.forest_note") + (" " + t("report.interval_cut") if cut else "")
         return self._figure("effects-forest", t("effects.forest_caption"), note, static=fig_s, plotly=fig,
                             html_note=note + " " + t("report.use_menu_programme"))
 
@@ -130,24 +156,26 @@ class EffectsParts:
             return Block()
         ncols = 2
         nrows = math.ceil(len(outcomes) / ncols)
-        fig = new_figure(7.0, (0.35 * len(programmes) + 1.0) * nrows + 0.4)
+        ylab = [wrap_label(t.programme(p), 24) for p in programmes]
+        pitch = max(0.35, 0.11 * label_lines(ylab) + 0.1)
+        fig = new_figure(7.0, (pitch * len(programmes) + 1.1) * nrows + 0.4)
         axes = np.atleast_1d(fig.subplots(nrows, ncols, sharey=True, squeeze=False)).ravel()
         colors = {"naive": "#999999", "matching": PALETTE[1], "dml": PALETTE[0]}
+        cut = 0
         for ax, o in zip(axes, outcomes, strict=False):
             scale = 1.0 if o == "months_bijstand_18m" else 100.0
             y0 = np.arange(len(programmes))[::-1]
+            do = d[d.outcome == o]
+            xlim = interval_limits(scale * do.estimate, scale * do.ci_lower, scale * do.ci_upper)
             for k, m in enumerate(methods):
-                dd = d[(d.outcome == o) & (d.method == m)].set_index("programme").reindex(programmes)
-                ok = dd.estimate.notna().to_numpy()
-                y = y0 + (1 - k) * 0.22
-                ax.errorbar(scale * dd.estimate[ok], y[ok],
-                            xerr=[scale * (dd.estimate - dd.ci_lower)[ok], scale * (dd.ci_upper - dd.estimate)[ok]],
-                            fmt="none", ecolor=colors.get(m, "#444"), elinewidth=1)
-                ax.scatter(scale * dd.estimate[ok], y[ok], color=colors.get(m, "#444"), s=12, zorder=3,
-                           gid=AGGREGATED_GID, label=t.method(m))
+                dd = do[do.method == m].set_index("programme").reindex(programmes)
+                cut += draw_intervals(ax, scale * dd.estimate, y0 + (1 - k) * 0.22, scale * dd.ci_lower,
+                                      scale * dd.ci_upper, color=colors.get(m, "#444"), xlim=xlim, size=12,
+                                      label=t.method(m), fmt=lambda v: t.number(v, 1))
             ax.axvline(0, color="#888888", lw=0.8, ls="--")
-            ax.set_yticks(y0, [t.programme(p) for p in programmes])
-            ax.set_title(shorten(t.outcome(o), 60), fontsize=8)
+            ax.set_yticks(y0, ylab)
+            ax.set_ylim(-0.6, len(programmes) - 0.4)
+            ax.set_title(t.outcome(o), fontsize=8)
             ax.set_xlabel(t("effects.months_unit") if scale == 1 else t("effects.pp"), fontsize=7.5)
             ax.grid(axis="y", visible=False)
             ax.xaxis.set_major_formatter(self._num_formatter())
@@ -155,7 +183,8 @@ class EffectsParts:
             ax.set_visible(False)
         handles, labels = axes[0].get_legend_handles_labels()
         fig.legend(handles, labels, loc="outside lower center", ncols=len(labels))
-        return self._figure("effects-methods", t("effects.methods_caption"), t("effects.methods_note"), static=fig)
+        note = t("effects.methods_note") + (" " + t("report.interval_cut") if cut else "")
+        return self._figure("effects-methods", t("effects.methods_caption"), note, static=fig)
 
     @report_part
     def blp_table(self) -> Block:
@@ -279,7 +308,9 @@ class EffectsParts:
         covs = list(dict.fromkeys(b.covariate))
         ncols = min(len(programmes), 4)
         nrows = math.ceil(len(programmes) / ncols)
-        fig = new_figure(7.0, (0.13 * len(covs) + 0.8) * nrows)
+        ylab = [wrap_label(t.covariate(c), 34) for c in covs]
+        pitch = max(0.13, 0.095 * label_lines(ylab))
+        fig = new_figure(7.0, (pitch * len(covs) + 0.9) * nrows + 0.3)
         axes = np.atleast_1d(fig.subplots(nrows, ncols, sharey=True, sharex=True, squeeze=False)).ravel()
         for ax, p in zip(axes, programmes, strict=False):
             d = b[b.programme == p].set_index("covariate").reindex(covs)
@@ -288,7 +319,8 @@ class EffectsParts:
                        label=t("effects.before"))
             ax.scatter(d.smd_after.abs(), y, color=PALETTE[0], s=12, gid=AGGREGATED_GID, label=t("effects.after"))
             ax.axvline(0.1, color="#888888", lw=0.8, ls=":")
-            ax.set_yticks(y, [shorten(t.covariate(c), 34) for c in covs], fontsize=6)
+            ax.set_yticks(y, ylab, fontsize=6)
+            ax.set_ylim(-0.6, len(covs) - 0.4)
             ax.set_title(t.programme(p))
             ax.grid(axis="y", visible=False)
             ax.xaxis.set_major_formatter(self._num_formatter(1))

@@ -10,7 +10,18 @@ import numpy as np
 import pandas as pd
 
 from ..disclosure import AGGREGATED_GID
-from .blocks import Block, group_sort_key, new_figure, profile_rows, report_part, shorten
+from .blocks import (
+    Block,
+    esc,
+    group_sort_key,
+    new_figure,
+    profile_rows,
+    report_part,
+    stacked_counts,
+    suppressed_handle,
+    wrap_html,
+    wrap_label,
+)
 from .tables import (
     DESTINATION_COLORS,
     GROUP_DIMENSIONS,
@@ -52,29 +63,25 @@ class MonitorParts:
         header = [t("flows.cohort")] + [t.status(s) for s in statuses]
         table = self._table(f"flows-{kind}", t(f"flows.{kind}_caption", h=h), header, rows,
                             note=t("report.disclosure_short"))
-        # bars: share per status, one panel per horizon
+        # bars: persons per status, one panel per horizon; a suppressed cell is an x, never a zero
         horizons = sorted(int(x) for x in flows.loc[flows.cohort.isin(cohorts), "horizon_months"].unique())
         fig = new_figure(7.0, 0.9 + 0.22 * len(cohorts) * 1.0 + 0.6)
         axes = np.atleast_1d(fig.subplots(1, len(horizons), sharey=True))
+        sel = flows[flows.cohort.isin(cohorts)]
+        top = float(sel.groupby(["cohort", "horizon_months"])["persons"].sum().max() or 1)
         for ax, hh in zip(axes, horizons, strict=True):
-            dd = flows[flows.cohort.isin(cohorts) & (flows.horizon_months == hh)]
+            dd = sel[sel.horizon_months == hh]
             mm = dd.pivot_table(index="cohort", columns="status", values="persons", aggfunc="first", dropna=False)
-            mm = mm.reindex([c for c in cohorts if c in mm.index])
-            shares = mm.div(mm.sum(axis=1), axis=0).fillna(0)
-            left = np.zeros(len(shares))
-            ypos = np.arange(len(shares))[::-1]
-            for s in statuses:
-                if s in shares:
-                    ax.barh(ypos, shares[s].to_numpy(), left=left, color=STATUS_COLORS[s], height=0.75,
-                            label=t.status(s))
-                    left += shares[s].to_numpy()
-            ax.set_yticks(ypos, [t.cohort(c, short=True) for c in shares.index])
+            mm = mm.reindex([c for c in cohorts if c in mm.index])[[s for s in statuses if s in mm.columns]]
+            stacked_counts(ax, mm, STATUS_COLORS, {s: t.status(s) for s in statuses}, max_count=top)
+            ax.set_yticks(np.arange(len(mm))[::-1], [t.cohort(c, short=True) for c in mm.index])
             ax.set_title(t("report.horizon", h=hh))
-            ax.set_xlim(0, 1)
-            ax.xaxis.set_major_formatter(self._pct_formatter())
             ax.grid(axis="y", visible=False)
         handles, labels = axes[0].get_legend_handles_labels()
-        fig.legend(handles, labels, loc="outside lower center", ncols=len(labels))
+        handles.append(suppressed_handle(t("report.suppressed_mark")))
+        fig.legend(handles, [*labels, t("report.suppressed_mark")], loc="outside lower center", ncols=len(handles))
+        for ax in axes:
+            ax.set_xlabel(t("report.n_persons"), fontsize=7.5)
         fig_block = self._figure(f"flows-bars-{kind}", t("flows.bars_caption", kind=t(f"flows.kind.{kind}"),
                                                           horizons=t.join(horizons)), static=fig)
         return table + fig_block
@@ -94,60 +101,75 @@ class MonitorParts:
         d = d[d.horizon_months == h]
         dims = [x for x in GROUP_DIMENSIONS if x in set(d.dimension)] + sorted(
             x for x in set(d.dimension) if x not in GROUP_DIMENSIONS)
-        shares = {}
+        statuses = [s for s in STATUS_ORDER if s in set(d.status)]
+        counts = {}  # every group of each dimension, also one whose every cell is suppressed
         for dim in dims:
             m = d[d.dimension == dim].pivot_table(index="group", columns="status", values="persons", aggfunc="first",
                                                   dropna=False)
-            m = m.reindex(sorted(m.index, key=group_sort_key))
-            m = m[m.notna().any(axis=1)]
-            shares[dim] = (m, m.div(m.sum(axis=1), axis=0))
-        statuses = [s for s in STATUS_ORDER if s in set(d.status)]
+            counts[dim] = m.reindex(sorted(m.index, key=group_sort_key))[[s for s in statuses if s in m.columns]]
+        top = max(float(m.sum(axis=1).max()) if len(m) else 0.0 for m in counts.values()) or 1.0
+        step = 0.035 * top
         fig = go.Figure()
         owner = []
         for dim in dims:
-            m, sh = shares[dim]
-            for s in statuses:
-                if s not in sh:
-                    continue
-                labels = [t.group(g) for g in sh.index]
-                custom = [f"{t.group(g)}: {t.status(s)} {t.percent(sh.loc[g, s])} ({t.count(m.loc[g, s])})"
-                          for g in sh.index]
-                fig.add_trace(go.Bar(y=labels, x=sh[s].fillna(0), orientation="h", name=t.status(s),
-                                     marker_color=STATUS_COLORS[s], visible=(dim == dims[0]),
+            m = counts[dim]
+            labels = [wrap_html(t.group(g), 34) for g in m.index]
+            for s in m.columns:
+                custom = [f"{esc(t.group(g))}: {t.status(s)} {t.count(v)} {t('report.persons').lower()}"
+                          for g, v in m[s].items()]
+                fig.add_trace(go.Bar(y=labels, x=m[s].astype(float).where(m[s].notna(), None), orientation="h",
+                                     name=t.status(s), marker_color=STATUS_COLORS[s], visible=(dim == dims[0]),
                                      showlegend=(dim == dims[0]), legendgroup=s, customdata=custom,
                                      hovertemplate="%{customdata}<extra></extra>"))
                 owner.append(dim)
+            # suppressed cells: an x after the bar, in the status' colour
+            xs, ys, cs, hv = [], [], [], []
+            ends = m.fillna(0).sum(axis=1)
+            for lab, (g, row) in zip(labels, m.iterrows(), strict=True):
+                gone = [s for s in m.columns if pd.isna(row[s])]
+                for k, s in enumerate(gone):
+                    xs.append(float(ends[g]) + step * (k + 0.8))
+                    ys.append(lab)
+                    cs.append(STATUS_COLORS[s])
+                    hv.append(f"{esc(t.group(g))}: {t.status(s)} {t('report.suppressed_part')} (x)")
+            fig.add_trace(go.Scatter(x=xs, y=ys, mode="markers", meta=AGGREGATED_GID, name=t("report.suppressed_mark"),
+                                     marker=dict(symbol="x-thin", size=9, line=dict(width=2, color=cs), color=cs),
+                                     visible=(dim == dims[0]), showlegend=(dim == dims[0]), legendgroup="suppressed",
+                                     customdata=hv, hovertemplate="%{customdata}<extra></extra>"))
+            owner.append(dim)
         buttons = [dict(label=t.dimension(x).capitalize(), method="update",
                         args=[{"visible": [o == x for o in owner], "showlegend": [o == x for o in owner]}])
                    for x in dims]
-        n_groups = max(len(shares[x][1]) for x in dims)
-        fig.update_layout(**self._plotly_layout(height=170 + 34 * n_groups), barmode="stack", bargap=0.35,
+        n_lines = max(sum(lab.count("<br>") + 1 for lab in (wrap_html(t.group(g), 34) for g in counts[x].index))
+                      for x in dims)
+        fig.update_layout(**self._plotly_layout(height=170 + 34 * n_lines), barmode="stack", bargap=0.35,
                           updatemenus=[self._menu(buttons, 0)])
-        fig.update_xaxes(tickformat=".0%", range=[0, 1])
-        fig.update_yaxes(autorange="reversed")
-        # static: one panel per dimension
+        fig.update_xaxes(title=t("report.n_persons"), range=[0, 1.12 * top], tickformat=",d")
+        fig.update_yaxes(autorange="reversed", automargin=True)
+        # static: one panel per dimension, all on one scale
         ncols = 2
         nrows = math.ceil(len(dims) / ncols)
-        heights = [max(len(shares[x][1]) for x in dims[i * ncols:(i + 1) * ncols]) for i in range(nrows)]
-        fig_s = new_figure(7.0, sum(0.28 * hh + 0.55 for hh in heights) + 0.5)
-        gs = fig_s.add_gridspec(nrows, ncols, height_ratios=[hh + 1.5 for hh in heights])
+        ylabels = {x: [wrap_label(t.group(g), 24) for g in counts[x].index] for x in dims}
+        heights = [max(sum(lab.count("\n") + 1 for lab in ylabels[x]) for x in dims[i * ncols:(i + 1) * ncols])
+                   for i in range(nrows)]
+        fig_s = new_figure(7.0, sum(0.2 * hh + 0.75 for hh in heights) + 0.6)
+        gs = fig_s.add_gridspec(nrows, ncols, height_ratios=[hh + 3 for hh in heights])
+        handles, labels = [], []
         for i, dim in enumerate(dims):
             ax = fig_s.add_subplot(gs[i // ncols, i % ncols])
-            _, sh = shares[dim]
-            ypos = np.arange(len(sh))[::-1]
-            left = np.zeros(len(sh))
-            for s in statuses:
-                if s in sh:
-                    v = sh[s].fillna(0).to_numpy()
-                    ax.barh(ypos, v, left=left, color=STATUS_COLORS[s], height=0.75, label=t.status(s))
-                    left += v
-            ax.set_yticks(ypos, [t.group(g) for g in sh.index])
+            m = counts[dim]
+            stacked_counts(ax, m, STATUS_COLORS, {s: t.status(s) for s in m.columns}, max_count=top)
+            ax.set_yticks(np.arange(len(m))[::-1], ylabels[dim])
             ax.set_title(t.dimension(dim).capitalize())
-            ax.set_xlim(0, 1)
-            ax.xaxis.set_major_formatter(self._pct_formatter())
             ax.grid(axis="y", visible=False)
-            if i == 0:
-                handles, labels = ax.get_legend_handles_labels()
+            if i >= len(dims) - ncols:
+                ax.set_xlabel(t("report.n_persons"), fontsize=7.5)
+            for hnd, lab in zip(*ax.get_legend_handles_labels(), strict=True):
+                if lab not in labels:
+                    handles.append(hnd)
+                    labels.append(lab)
+        handles.append(suppressed_handle(t("report.suppressed_mark")))
+        labels.append(t("report.suppressed_mark"))
         fig_s.legend(handles, labels, loc="outside lower center", ncols=len(labels))
         caption = t("flows.groups_caption", h=h, cohort=t.cohort(cohort))
         note = t("flows.groups_note")
@@ -170,19 +192,11 @@ class MonitorParts:
             cohorts = self._cohorts(k, "typology")
             m = ty[ty.cohort.isin(cohorts)].pivot_table(index="cohort", columns="type", values="persons",
                                                        aggfunc="first", dropna=False).reindex(cohorts)
-            m = m[[x for x in types if x in m.columns]]
-            sh = m.div(m.sum(axis=1), axis=0).fillna(0)
-            ypos = np.arange(len(sh))[::-1]
-            left = np.zeros(len(sh))
-            for x in sh.columns:
-                if k == "outflow" and x == "continuous":
-                    continue
-                v = sh[x].to_numpy()
-                ax.barh(ypos, v, left=left, color=TYPE_COLORS.get(x, "#999"), height=0.75, label=t.type(x))
-                left += v
-            ax.set_yticks(ypos, [t.cohort(c, short=True) for c in sh.index])
-            ax.set_xlim(0, 1)
-            ax.xaxis.set_major_formatter(self._pct_formatter())
+            # an outflow cohort has left bijstand: 'continuous' does not apply to it
+            m = m[[x for x in types if x in m.columns and not (k == "outflow" and x == "continuous")]]
+            stacked_counts(ax, m, TYPE_COLORS, {x: t.type(x) for x in m.columns})
+            ax.set_yticks(np.arange(len(m))[::-1], [t.cohort(c, short=True) for c in m.index])
+            ax.set_xlabel(t("report.n_persons"), fontsize=8)
             ax.grid(axis="y", visible=False)
         handles, labels = [], []
         for ax in axes:
@@ -190,6 +204,8 @@ class MonitorParts:
                 if lab not in labels:
                     handles.append(hnd)
                     labels.append(lab)
+        handles.append(suppressed_handle(t("report.suppressed_mark")))
+        labels.append(t("report.suppressed_mark"))
         fig.legend(handles, labels, loc="outside lower center", ncols=3)
         return self._figure("typology", t("typology.types_caption"), t("report.disclosure_short"), static=fig)
 
@@ -232,10 +248,13 @@ class MonitorParts:
                            label=t.destination(dest))[0]
             line.set_gid(AGGREGATED_GID)
         ax.set_xticks(x, [c.split("_", 1)[-1] for c in cohorts])
-        ax.set_ylim(0, None)
+        top = np.nanmax(pd.to_numeric(d[[c for c in ("share", "ci_upper") if c in d.columns]].stack(),
+                                      errors="coerce").to_numpy(dtype=float))
+        ax.set_ylim(0, min(1.0, 1.1 * top) if np.isfinite(top) and top > 0 else None)
+        ax.set_xlim(-0.3, len(cohorts) - 0.7)
         ax.yaxis.set_major_formatter(self._pct_formatter())
         ax.set_ylabel(t("report.share"))
-        ax.legend(ncols=4, loc="upper left")
+        fig.legend(*ax.get_legend_handles_labels(), ncols=4, loc="outside lower center")
         chart = self._figure("reentry-cohorts", t("typology.reentry_caption", h=horizon),
                              t("typology.reentry_note", h=horizon), static=fig)
         # table for the latest cohort
@@ -268,17 +287,21 @@ class MonitorParts:
         t = self.t
         label_col = f"label_{self.lang}" if f"label_{self.lang}" in jq.columns else "value"
         dims = [x for x in ("contract", "hours_band", "sector") if x in set(jq.dimension)]
-        fig = new_figure(7.0, 3.6)
+        fig = new_figure(7.0, 3.8)
         axes = np.atleast_1d(fig.subplots(1, len(dims), width_ratios=[1, 1, 1.5][:len(dims)]))
         for ax, dim in zip(axes, dims, strict=True):
             d = jq[jq.dimension == dim]
             agg = d.groupby("value")["persons"].sum(min_count=1).dropna()
             labels = d.drop_duplicates("value").set_index("value")[label_col]
-            sh = (agg / agg.sum()).sort_values(ascending=True)
+            # share of all first jobs (a suppressed cell is left out of its bar, never out of the total)
+            total = (d.drop_duplicates("cohort")["persons_total"].sum() if "persons_total" in d.columns
+                     else agg.sum())
+            sh = (agg / (total or np.nan)).sort_values(ascending=True)
             if dim == "sector" and len(sh) > 8:
                 sh = sh.iloc[-8:]
             ax.barh(np.arange(len(sh)), sh.to_numpy(), color="#1b7837", height=0.7)
-            ax.set_yticks(np.arange(len(sh)), [shorten(str(labels.get(v, v)), 28) for v in sh.index])
+            ax.set_yticks(np.arange(len(sh)), [wrap_label(labels.get(v, v), 22 if dim == "sector" else 16)
+                                               for v in sh.index], fontsize=7)
             ax.xaxis.set_major_formatter(self._pct_formatter())
             ax.set_title(t.dimension(dim).capitalize())
             ax.grid(axis="y", visible=False)
@@ -388,11 +411,23 @@ class MonitorParts:
         for ax, c in zip(axes, clusters, strict=False):
             d = ss[ss.cluster == c].pivot_table(index="month", columns="state", values="persons", aggfunc="first",
                                                 dropna=False).sort_index()
-            d = d[[s for s in states if s in d.columns]].fillna(0)
-            sh = d.div(d.sum(axis=1).replace(0, np.nan), axis=0).fillna(0)
-            ax.stackplot(sh.index.to_numpy(), *[sh[s].to_numpy() for s in sh.columns],
+            d = d[[s for s in states if s in d.columns]]
+            # a month with a suppressed cell: shares of the cluster's total, the unknown rest hatched
+            # (never spread over the other states); other months: shares of the (rounded) counts shown
+            gone = d.isna().any(axis=1)
+            denom = d.sum(axis=1)
+            if "persons_total" in ss.columns:
+                tot = ss[ss.cluster == c].groupby("month")["persons_total"].first().reindex(d.index)
+                denom = denom.where(~gone | tot.isna(), tot)
+            sh = d.fillna(0).div(denom.replace(0, np.nan), axis=0).fillna(0)
+            xs = sh.index.to_numpy()
+            ax.stackplot(xs, *[sh[s].to_numpy() for s in sh.columns],
                          colors=[STATE_COLORS.get(s, "#999") for s in sh.columns],
                          labels=[t.state(s) for s in sh.columns], step="mid")
+            if gone.any():
+                ax.fill_between(xs, np.minimum(sh.sum(axis=1).to_numpy(), 1.0), 1.0, where=gone.to_numpy(),
+                                step="mid", facecolor="white", edgecolor="#777777", hatch="////", lw=0,
+                                label=t("report.suppressed_part"))
             ax.set_title(f"{t('careers.cluster')} {c}" + (f": {labels[c]}" if c in labels else ""), fontsize=8)
             ax.set_ylim(0, 1)
             ax.set_xlim(sh.index.min() - 0.5, sh.index.max() + 0.5)
@@ -400,7 +435,12 @@ class MonitorParts:
             ax.grid(False)
         for ax in axes[len(clusters):]:
             ax.set_visible(False)
-        handles, lbls = axes[0].get_legend_handles_labels()
+        handles, lbls = [], []
+        for ax in axes:
+            for hnd, lab in zip(*ax.get_legend_handles_labels(), strict=True):
+                if lab not in lbls:
+                    handles.append(hnd)
+                    lbls.append(lab)
         fig.legend(handles, lbls, loc="outside lower center", ncols=4)
         for ax in axes[max(0, len(clusters) - ncols):len(clusters)]:
             ax.set_xlabel(t("careers.month"))

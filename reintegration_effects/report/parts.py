@@ -29,9 +29,12 @@ from .blocks import (
     note_md,
     pipe_table,
     plotly_html,
+    prepare_figure,
     raw_typst,
     report_part,
     slug,
+    wrap_html,
+    wrap_label,
 )
 from .dashboard_parts import DashboardParts
 from .effects_parts import EffectsParts
@@ -121,7 +124,10 @@ class Report(DashboardParts, MonitorParts, SurvivalParts, EffectsParts):
         ident = slug(name)
         md = ""
         img_html = ""
+        layout = ""
         if static is not None:
+            # Dutch/English tick numbers, wrapped titles, and no text cut or covered (strict: raises)
+            layout = prepare_figure(static, number=self.t.number, name=name, strict=self.strict)
             path = save_protected_figure(static, self.figures / f"{ident}.svg", name=name, format="svg",
                                          metadata={"Date": None})
             svg = path.read_bytes()
@@ -134,6 +140,11 @@ class Report(DashboardParts, MonitorParts, SurvivalParts, EffectsParts):
         note_html = f'<div class="note">{md_to_html(note_html)}</div>' if note_html else ""
         h = (f'<figure class="figure" id="fig-{ident}"><div class="figure-body">{body}</div>'
              f'<figcaption>{md_to_html(caption, inline=True)}</figcaption>{note_html}</figure>')
+        if layout:  # a visible warning (the report's build lists it) instead of a silently cut label
+            self.problems.append(layout)
+            msg = self.t("report.part_failed", error=f"FigureLayoutError: {layout}")
+            h += f'<p class="part-failed">{esc(msg)}</p>'
+            md = join_text(md, md_escape(msg), "\n\n")
         return Block(h, md)
 
     def _table(self, name: str, caption: str, header: Sequence[str], rows: Sequence[Sequence[Any]], *,
@@ -317,7 +328,7 @@ class Report(DashboardParts, MonitorParts, SurvivalParts, EffectsParts):
             for k, g in enumerate(sorted(groups, key=group_sort_key)):
                 d = df[(df.dimension == dim) & (df.group == g)].sort_values("time")
                 y = value(d)
-                fig.add_trace(go.Scatter(x=d.time, y=y, mode="lines", name=t.group(g), visible=(dim == default),
+                fig.add_trace(go.Scatter(x=d.time, y=y, mode="lines", name=wrap_html(t.group(g), 40), visible=(dim == default),
                                          line=dict(color=group_color(g, k), width=2),
                                          customdata=self._hover(d, y), hovertemplate="%{customdata}<extra></extra>"))
                 owner.append(dim)
@@ -335,22 +346,34 @@ class Report(DashboardParts, MonitorParts, SurvivalParts, EffectsParts):
         return d["ci_lower"], d["ci_upper"]
 
     def _hover(self, d: pd.DataFrame, y: pd.Series) -> list[str]:
+        """Hover texts of a curve; the curves (km, reentry_km) count benefit spells, not persons."""
         t = self.t
         out = []
         for (_, r), v in zip(d.iterrows(), y, strict=True):
-            s = f"{t.group(r['group'])}: {t.percent(v, 1)} ({t.number(r['time'])} {t('report.months')})"
+            s = f"{esc(t.group(r['group']))}: {t.percent(v, 1)} ({t.number(r['time'])} {t('report.months')})"
             if "persons" in r and pd.notna(r["persons"]):
-                s += f"<br>{t('report.hover_persons', n=t.count(r['persons']))}"
+                s += f"<br>{t('report.hover_spells', n=t.count(r['persons']))}"
             out.append(s)
         return out
 
     def _static_curves(self, df: pd.DataFrame, panels: Sequence[str], *, value, ylab: str, xlab: str,
                        xmax: float | None = None, ncols: int = 3, height_per_row: float = 2.2,
                        colors: dict | None = None, band_all: bool = True):
+        """Static curves, one panel per dimension; each panel's legend (labels wrapped) sits under it,
+        never over the lines, and the figure grows with the longest legend of each row."""
+        from matplotlib.transforms import ScaledTranslation
+
         t = self.t
         nrows = math.ceil(len(panels) / ncols)
-        fig = new_figure(7.0, height_per_row * nrows + 0.3)
-        axes = np.atleast_1d(fig.subplots(nrows, ncols, sharey=True, squeeze=False)).ravel()
+        width = {2: 34, 3: 26}.get(ncols, 22)
+        groups_of = {dim: sorted(df.loc[df.dimension == dim, "group"].dropna().unique(), key=group_sort_key)
+                     for dim in panels if dim != "all"}
+        legend_lines = {dim: 1 + sum(wrap_label(t.group(g), width).count("\n") + 1 for g in gs)
+                        for dim, gs in groups_of.items()}
+        rows = [max([legend_lines.get(d, 0) for d in panels[i * ncols:(i + 1) * ncols]] + [0]) for i in range(nrows)]
+        fig = new_figure(7.0, sum(height_per_row + 0.125 * n + (0.2 if n else 0) for n in rows) + 0.3)
+        axes = np.atleast_1d(fig.subplots(nrows, ncols, sharey=True, squeeze=False,
+                                          height_ratios=[height_per_row + 0.125 * n for n in rows])).ravel()
         alld = df[df.group == "all"].sort_values("time")
         for ax, dim in zip(axes, panels, strict=False):
             if dim == "all":
@@ -361,15 +384,16 @@ class Report(DashboardParts, MonitorParts, SurvivalParts, EffectsParts):
                     ax.plot(alld.time, value(alld), color="#222222", lw=1.8, label=t.group("all"))
                 ax.set_title(t.group("all"))
             else:
-                groups = sorted(df.loc[df.dimension == dim, "group"].dropna().unique(), key=group_sort_key)
                 if len(alld):
                     ax.plot(alld.time, value(alld), color="#999999", lw=1, ls="--", label=t.group("all"))
-                for k, g in enumerate(groups):
+                for k, g in enumerate(groups_of[dim]):
                     d = df[(df.dimension == dim) & (df.group == g)].sort_values("time")
                     color = (colors or {}).get(g.split("=", 1)[-1]) or group_color(g, k)
-                    ax.plot(d.time, value(d), color=color, lw=1.5, label=t.group(g))
+                    ax.plot(d.time, value(d), color=color, lw=1.5, label=wrap_label(t.group(g), width))
                 ax.set_title(t.dimension(dim).capitalize())
-            ax.legend(loc="best", fontsize=6.5, handlelength=1.2)
+                below = ax.transAxes + ScaledTranslation(0, -16 / 72, fig.dpi_scale_trans)
+                ax.legend(loc="upper center", bbox_to_anchor=(0.5, 0.0), bbox_transform=below, fontsize=6.5,
+                          handlelength=1.2, borderaxespad=0)
             ax.set_ylim(0, 1)
             if xmax:
                 ax.set_xlim(0, xmax)

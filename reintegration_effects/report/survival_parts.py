@@ -12,13 +12,15 @@ from .blocks import (
     Block,
     dim_rank,
     esc,
+    format_p,
     group_sort_key,
+    label_lines,
     md_escape,
     md_to_html,
     new_figure,
     null_locator,
     report_part,
-    shorten,
+    wrap_label,
 )
 from .tables import DESTINATION_COLORS
 
@@ -63,7 +65,7 @@ class SurvivalParts:
                 hi = r.ci_upper
                 ci = f"[{t.number(r.ci_lower)}{sep}{t.number(hi) if np.isfinite(hi) else '∞'}]"
             rows.append([t.group(r.group), val, ci, t.count(r.persons) if hasattr(r, "persons") else ""])
-        header = [t("typology.group"), t("survival.median"), t("effects.ci"), t("report.persons")]
+        header = [t("typology.group"), t("survival.median"), t("effects.ci"), t("report.spells")]
         return self._table("medians", t("survival.medians_caption"), header, rows, note=t("survival.medians_note"))
 
     @report_part
@@ -128,8 +130,11 @@ class SurvivalParts:
             return self._note(t("report.nothing_to_show"))
         models = [m for m in ("exit_to_work", "reentry") if m in set(hz.model)] + sorted(
             m for m in set(hz.model) if m not in ("exit_to_work", "reentry"))
-        nterms = max(len(hz[hz.model == m]) for m in models)
-        fig = new_figure(7.0, 0.16 * nterms + 1.2)
+        width = 40 if len(models) > 1 else 70
+        labels = {m: [wrap_label(t.term(x), width) for x in hz.loc[hz.model == m, "term"].iloc[::-1]] for m in models}
+        # rows evenly spaced: each as high as the tallest label
+        pitch = max(0.155, 0.11 * max(label_lines(labels[m]) for m in models))
+        fig = new_figure(7.0, pitch * max(len(labels[m]) for m in models) + 1.2)
         axes = np.atleast_1d(fig.subplots(1, len(models)))
         for ax, m in zip(axes, models, strict=True):
             d = hz[hz.model == m].iloc[::-1]
@@ -147,7 +152,7 @@ class SurvivalParts:
                 ticks = [x for x in ticks if x in (0.1, 0.25, 0.5, 1, 2, 4, 10)]
             ax.set_xticks(ticks, [t.number(x, 2 if x == 0.25 else 1 if x < 1 else 0) for x in ticks])
             ax.xaxis.set_minor_locator(null_locator())
-            ax.set_yticks(y, [shorten(t.term(x), 42) for x in d.term], fontsize=6.5)
+            ax.set_yticks(y, labels[m], fontsize=6.5)
             ax.set_title(t.get(f"survival.model.{m}", m))
             ax.grid(axis="y", visible=False)
         return self._figure("hazard-ratios", t("survival.hazards_caption"), t("survival.hazards_note"), static=fig)
@@ -167,12 +172,15 @@ class SurvivalParts:
         fails = ph[ph["fails"].astype(str).isin(["True", "true", "1"])] if "fails" in ph.columns else ph[ph.p_value < 0.05]
         if fails.empty:
             return self.text("survival.ph_none", concordance=conc_txt)
-        rows = [[t.get(f"survival.model.{r.model}", r.model), t.term(r.term), t.number(r.p_value, 3),
+        rows = [[t.get(f"survival.model.{r.model}", r.model), t.term(r.term), format_p(t, r.p_value),
                  t("survival.rec_programme") if str(r.term).startswith(("programme=", "lock_in="))
                  else t("survival.rec_control")] for r in fails.itertuples()]
         header = [t("survival.model"), t("survival.term"), t("survival.p_value"), t("survival.recommendation")]
-        return self._table("ph-tests", t("survival.ph_caption"), header, rows,
-                           note=t("survival.ph_note", concordance=conc_txt), align=["left", "left", "right", "left"])
+        tests = ph["test"].dropna().astype(str).unique() if "test" in ph.columns else []
+        used = t.join(dict.fromkeys(t(f"survival.ph_test.{'score' if 'score' in x else 'schoenfeld'}") for x in tests))
+        note = t("survival.ph_note", concordance=conc_txt) + (" " + t("survival.ph_tests_used", tests=used) if used else "")
+        return self._table("ph-tests", t("survival.ph_caption"), header, rows, note=note,
+                           align=["left", "left", "right", "left"])
 
     @report_part
     def immortal_time(self) -> Block:
