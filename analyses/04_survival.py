@@ -55,7 +55,4 @@ report.reentry_by_group()
 report.hazards_chart()
 
 # %%
-report.ph_tests()
-
-# %%
 report.immortal_time()

@@ -59,18 +59,3 @@ report.sensitivity_table()
 
 # %%
 report.policy_table()
-
-# %%
-report.calibration_table()
-
-# %%
-report.balance_chart()
-
-# %%
-report.overlap_table()
-
-# %%
-report.propensity_chart()
-
-# %%
-report.risk_set_log()

@@ -225,6 +225,8 @@ class EffectsParts:
     @report_part
     def sensitivity_table(self) -> Block:
         """Robustness to hidden confounding: robustness values and bounds per programme."""
+        from ..plain_language import pct
+
         se = self.table("effects_sensitivity", ["programme", "estimate", "robustness_value"])
         if se is None:
             return Block()
@@ -236,7 +238,8 @@ class EffectsParts:
         for r in d.sort_values("programme").itertuples():
             bounds = self._ci(getattr(r, "sensitivity_ci_lower", np.nan), getattr(r, "sensitivity_ci_upper", np.nan))
             rows.append([t.programme(r.programme), f"{t.pp(r.estimate)} {self._ci(r.ci_lower, r.ci_upper)}",
-                         t.percent(r.robustness_value, 1), bounds])
+                         pct(r.robustness_value, self.lang) if pd.notna(r.robustness_value) else t("report.suppressed"),
+                         bounds])
         strength = d["c_y"].dropna() if "c_y" in d.columns else pd.Series([], dtype=float)
         header = [t("effects.programme"), f"{t('effects.estimate')} ({t('effects.pp')})", t("effects.rv"),
                   t("effects.bounds", strength=t.percent(strength.iloc[0]) if len(strength) else "?")]
@@ -250,13 +253,20 @@ class EffectsParts:
         if po is None:
             return Block()
         t = self.t
+        tg = self.targeting()
+        if not tg["detected"]:  # no detectable heterogeneity: no basis for a targeting rule, so none is shown
+            return self.section("effects.policy_title") + self._paragraphs(
+                t("summary.targeting_no") if tg["tested"] else t("effects.policy_untested"))
         d = po[po.estimate.notna() | (po.leaf.astype(str) != "all")]
         rows = []
         for r in d.itertuples():
             is_all = str(r.leaf) == "all"
             who = t.group("all") if is_all else self._group_expression(str(r.group))
+            effect = getattr(r, "effect", np.nan)
+            # never a programme whose estimated effect in the group is not positive as a recommendation
+            none = r.programme == "none" or (pd.notna(effect) and effect <= 0)
             prog = t("effects.policy_total") if is_all else (
-                t("effects.no_programme") if r.programme == "none" else t.programme(r.programme))
+                t("effects.no_programme") if none else t.programme(r.programme))
             gain = f"{t.pp(r.estimate)} {self._ci(r.ci_lower, r.ci_upper)}" if pd.notna(r.estimate) else t("report.suppressed")
             eff = ""
             if not is_all and pd.notna(getattr(r, "effect", np.nan)):
@@ -404,8 +414,7 @@ class EffectsParts:
         parts = [self.text("methods.intro")]
         for key in ("estimand", "outcomes", "assumptions", "estimators"):
             parts += [self.section(f"methods.{key}_title"), self.text(f"methods.{key}")]
-        parts += [self.section("methods.competing_title"), self.text("survival.competing")]
-        parts += [self.section("methods.immortal_title"), self.text("methods.immortal")]
+        # competing risks and immortal time are explained once, in the survival chapter (not repeated here)
         parts += [self.section("methods.disclosure_title"), self.text("methods.disclosure")]
         parts += [self.section("methods.references_title"), self.text("methods.references")]
         del t

@@ -38,9 +38,17 @@ from .blocks import (
 )
 from .dashboard_parts import DashboardParts
 from .effects_parts import EffectsParts
+from .evaluation_parts import EvaluationParts
 from .monitor_parts import MonitorParts
 from .survival_parts import SurvivalParts
-from .tables import CHAPTER_TABLES, EXTRA_CHAPTER_TABLES, GROUP_DIMENSIONS, STATUS_ORDER, read_tables
+from .tables import (
+    APPENDICES,
+    CHAPTER_TABLES,
+    EXTRA_CHAPTER_TABLES,
+    GROUP_DIMENSIONS,
+    STATUS_ORDER,
+    read_tables,
+)
 
 # --------------------------------------------------------------------------------------------
 # The report
@@ -48,7 +56,7 @@ from .tables import CHAPTER_TABLES, EXTRA_CHAPTER_TABLES, GROUP_DIMENSIONS, STAT
 
 
 @dataclass
-class Report(DashboardParts, MonitorParts, SurvivalParts, EffectsParts):
+class Report(DashboardParts, EvaluationParts, MonitorParts, SurvivalParts, EffectsParts):
     """The report's parts, made from the protected tables; every method returns a :class:`Block`.
 
     Build it with :meth:`from_folder` (what the notebooks do). ``settings`` holds the context:
@@ -66,11 +74,19 @@ class Report(DashboardParts, MonitorParts, SurvivalParts, EffectsParts):
 
     def __post_init__(self):
         check_language(self.lang)
-        self.t = Translator(self.lang)
+        self.t = Translator(self.lang, programme_names=self._programme_names())
         if self.figures is None:
             self.figures = Path(tempfile.mkdtemp(prefix="report-figures-"))
         self.figures = Path(self.figures)
         self.figures.mkdir(parents=True, exist_ok=True)
+
+    def _programme_names(self) -> dict[str, str]:
+        """The municipality's names for its programmes, in the report's language (programmes.csv)."""
+        pr = self.tables.get("programmes")
+        col = f"name_{self.lang}"
+        if pr is None or pr.empty or "programme" not in pr.columns or col not in pr.columns:
+            return {}
+        return {str(p): str(n) for p, n in zip(pr["programme"], pr[col], strict=True) if isinstance(n, str) and n}
 
     @classmethod
     def from_folder(cls, out: str | Path, *, lang: str = DEFAULT_LANGUAGE, context: str | Path | dict | None = None,
@@ -179,11 +195,13 @@ class Report(DashboardParts, MonitorParts, SurvivalParts, EffectsParts):
     def chapter(self, key: str) -> Block:
         """Chapter heading (numbered; the methods chapter is the appendix) plus a note on absent tables."""
         title = self.t(f"chapter.{key}")
-        appendix = key == "methods"
+        appendix = key in APPENDICES
         cls = "chapter-title appendix" if appendix else "chapter-title"
-        h = f'<h2 class="{cls}" id="ch-{key}">{esc(title)}</h2>'
-        md = f"# {md_escape(title)} {{#ch-{key}}}"
         if appendix:
+            title = f"{self.t('report.appendix')} {chr(ord('A') + APPENDICES.index(key))}. {title}"
+        h = f'<h2 class="{cls}" id="ch-{key}">{esc(title)}</h2>'
+        md = f"# {md_escape(self.t(f'chapter.{key}'))} {{#ch-{key}}}"
+        if appendix and key == APPENDICES[0]:  # typst numbers what follows as appendices A, B, ...
             md = raw_typst("#show: appendix") + "\n\n" + md
         block = Block(h, md)
         for msg in self._absent_notes(key):
@@ -221,8 +239,14 @@ class Report(DashboardParts, MonitorParts, SurvivalParts, EffectsParts):
     def _all_suppressed(self, name: str) -> bool:
         """True when the table has rows and the disclosure gate suppressed every one of them."""
         df = self.table(name)
-        return df is not None and "suppressed" in df.columns and bool(
-            df["suppressed"].astype(str).str.lower().isin(["true", "1"]).all())
+        if df is None or "suppressed" not in df.columns:
+            return False
+        if not df["suppressed"].astype(str).str.lower().isin(["true", "1"]).all():
+            return False
+        # a row may be flagged for one small column (e.g. persons off support) while its other counts
+        # are published: then there is something to show
+        numeric = [c for c in df.select_dtypes("number").columns if c not in ("horizon_months", "time", "leaf")]
+        return not any(df[c].notna().any() for c in numeric)
 
     @report_part
     def section(self, key: str) -> Block:

@@ -21,10 +21,11 @@ CHAPTERS: tuple[tuple[str, str], ...] = (
     ("conclusions", "06_conclusions"),
     ("limitations", "07_limitations"),
     ("methods", "08_methods"),
-    ("data", "09_data"),
+    ("diagnostics", "09_diagnostics"),
+    ("data", "10_data"),
 )
 #: Chapters printed as appendices (A, B, ...), in this order, after the body.
-APPENDICES = ("methods", "data")
+APPENDICES = ("methods", "diagnostics", "data")
 NOTEBOOKS = tuple(stem for _, stem in CHAPTERS)
 
 #: Protected tables the report can show: name -> file names tried in OUT/tables (first found wins).
@@ -74,9 +75,10 @@ CHAPTER_TABLES: dict[str, tuple[str, ...]] = {
     "typology": ("typology", "typology_profile", "reentry", "job_quality", "job_retention", "wages",
                  "sustainable_vs_short_by_programme"),
     "careers": ("career_clusters", "career_state_shares", "career_profile"),
-    "survival": ("km", "medians", "cumulative_incidence", "reentry_km", "hazards", "ph_tests", "immortal_time"),
-    "effects": ("effects", "effects_blp", "effects_sensitivity", "policy", "effects_calibration", "effects_balance",
-                "effects_overlap", "effects_propensity", "risk_set_log"),
+    "survival": ("km", "medians", "cumulative_incidence", "reentry_km", "hazards", "immortal_time"),
+    "effects": ("effects", "effects_blp", "effects_sensitivity", "policy"),
+    "diagnostics": ("effects_calibration", "ph_tests", "effects_balance", "effects_overlap", "effects_propensity",
+                    "risk_set_log"),
     "methods": (),
 }
 

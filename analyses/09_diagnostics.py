@@ -12,9 +12,9 @@
 # ---
 
 # %% [markdown]
-# # 09 Data and processing (appendix B)
+# # 09 Diagnostics (appendix B)
 #
-# Settings of the run, the input files with their hashes, the cleaning log, the protected tables found, disclosure rules and software versions.
+# The estimators' checks: calibration of the group effects, proportional hazards, covariate balance after matching, overlap of the propensity scores, and the risk sets used.
 #
 # A thin notebook: every cell calls one method of `reintegration_effects.report.Report`, which reads
 # the protected tables in `OUT/tables` and returns the part in two renderings (HTML for report.html,
@@ -34,22 +34,25 @@ from reintegration_effects.report import Report  # noqa: E402 (after the paramet
 report = Report.from_folder(out, lang=lang, context=context, figures=figures, strict=strict)
 
 # %%
-report.chapter("data")
+report.chapter("diagnostics")
 
 # %%
-report.intro("data")
+report.intro("diagnostics")
 
 # %%
-report.run_settings()
+report.calibration_table()
 
 # %%
-report.input_files()
+report.ph_tests()
 
 # %%
-report.cleaning_log()
+report.balance_chart()
 
 # %%
-report.tables_present()
+report.overlap_table()
 
 # %%
-report.versions()
+report.propensity_chart()
+
+# %%
+report.risk_set_log()
