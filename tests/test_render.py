@@ -225,7 +225,7 @@ def test_study_toml_lang_is_the_default(tmp_path, monkeypatch):
     data = tmp_path / "input"
     assert main(["simulate", "--out", str(data), "--persons", "30", "--seed", "7"]) == 0
     study = data / "study.toml"
-    study.write_text(study.read_text(encoding="utf-8") + 'lang = "en"\n', encoding="utf-8")
+    study.write_text('lang = "en"\n' + study.read_text(encoding="utf-8"), encoding="utf-8")  # before any [table]
     for extra, expected in (([], ["en"]), (["--lang", "nl,en"], ["nl", "en"])):
         out = tmp_path / f"out{len(extra)}"
         assert main(["run", "--data", str(data), "--out", str(out), "--no-report", *extra]) == 0
