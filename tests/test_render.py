@@ -133,6 +133,29 @@ def test_render_with_another_date(copy):
     assert main(["verify", str(copy)]) == 0
 
 
+def test_render_reads_the_manifest_of_an_older_version(copy):
+    """A manifest from before languages/reports/report_date (one language, ``report`` a list): the
+    run's language and the date it finished."""
+    m = manifest(copy)
+    for name in REPORT_FILES[2:]:
+        (copy / name).unlink()
+        del m["outputs"][name]
+    for key in ("languages", "reports", "report_date"):
+        del m[key]
+    m["report"] = REPORT_FILES[:2]
+    (copy / "manifest.json").write_text(json.dumps(m), encoding="utf-8")
+    before = snapshot(copy)
+    assert main(["verify", str(copy)]) == 0
+    assert main(["render", "--out", str(copy)]) == 0
+    after = snapshot(copy)
+    assert sorted(after) == sorted(before)
+    assert after["report.html"] == before["report.html"] and after["report.pdf"] == before["report.pdf"]
+    new = manifest(copy)
+    assert new["report"] == REPORT_FILES[:2] and list(new["reports"]) == ["nl"]
+    assert new["reports"]["nl"]["date"] == m["run"]["finished"][:10]
+    assert main(["verify", str(copy)]) == 0
+
+
 def test_render_refuses_a_folder_that_is_not_a_finished_run(tmp_path, capsys):
     empty = tmp_path / "empty"
     empty.mkdir()
