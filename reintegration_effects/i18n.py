@@ -1066,7 +1066,8 @@ class Translator:
         s = self.number(abs(v), decimals)
         if not sign:
             return self.number(v, decimals)
-        return ("+" if v > 0 else "−" if v < 0 and s.strip("0,.") else "") + s
+        nonzero = bool(s.strip("0,."))  # +0,0 and −0,0 read as 0,0
+        return ("+" if v > 0 and nonzero else "−" if v < 0 and nonzero else "") + s
 
     def euro(self, x) -> str:
         if x is None or x != x:

@@ -612,7 +612,7 @@ _DIM_ORDER = ("all", "destination", "contract", "sex", "age", "migration", "hous
 _VALUE_ORDER = {
     "sex": ("M", "F"),
     "age": ("18-26", "27-49", "50+"),
-    "migration": ("dutch", "western", "non_western", "unknown"),
+    "migration": ("dutch", "europe", "outside_europe", "western", "non_western", "unknown"),
     "household": ("single", "single_parent", "couple_no_children", "couple_with_children", "child_at_home", "other",
                   "unknown"),
     "education": ("low", "medium", "high", "unknown"),

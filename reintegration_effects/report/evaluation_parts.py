@@ -244,7 +244,9 @@ class EvaluationParts:
             if r.verdict == "suppressed":
                 paras.append(f"**{name}.** " + t("summary.programme_suppressed", programme=name))
                 continue
-            text = [programme_sentence(name, r.estimate, r.ci_lower, r.ci_upper, self.lang)]
+            sentence = programme_sentence(name, r.estimate, r.ci_lower, r.ci_upper, self.lang)
+            sentence = sentence[len(name) + 2:]  # the paragraph starts with the name already
+            text = [sentence[:1].upper() + sentence[1:]]
             g = d[(d.programme == r.programme) & (d.group != "all")]
             pos, neg = g[g.verdict == "positive"], g[g.verdict == "negative"]
             if len(pos) or len(neg):
@@ -263,7 +265,9 @@ class EvaluationParts:
                 if len(m) and pd.notna(m.estimate.iloc[0]):
                     mr = m.iloc[0]
                     agree = (mr.ci_lower <= r.ci_upper) and (r.ci_lower <= mr.ci_upper)
-                    text.append(t("conclusions.agree" if agree else "conclusions.disagree", other=t.method(other),
+                    other_name = t.method(other)
+                    text.append(t("conclusions.agree" if agree else "conclusions.disagree",
+                                  other=other_name[:1].upper() + other_name[1:],
                                   estimate=signed(100 * mr.estimate, self.lang),
                                   interval=interval(100 * mr.ci_lower, 100 * mr.ci_upper, self.lang)))
             if sens is not None and r.verdict != "none":
