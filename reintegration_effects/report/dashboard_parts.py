@@ -280,7 +280,7 @@ class DashboardParts:
                   for j, s, n, shown in nodes]
         return go.Sankey(
             visible=visible, arrangement="fixed", valueformat=",d",
-            node=dict(label=labels + [small] * len(extra_x), x=xs + extra_x, y=ys + extra_y, pad=12, thickness=14,
+            node=dict(label=labels + [""] * len(extra_x), x=xs + extra_x, y=ys + extra_y, pad=12, thickness=14,
                       color=[STATUS_COLORS.get(s, "#999") for _, s, _, _ in nodes] + ["#d0d0d0"] * len(extra_x),
                       customdata=hovers + [small] * len(extra_x),
                       hovertemplate="%{customdata}<extra></extra>"),
