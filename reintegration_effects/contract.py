@@ -13,7 +13,19 @@ from dataclasses import dataclass, field
 # --------------------------------------------------------------------------------------------
 
 SEX = ("M", "F")
-MIGRATION = ("dutch", "western", "non_western", "unknown")
+#: Migration background in CBS's 2022 classification ("herkomst"), the groups every table uses:
+#: Dutch origin (born in the Netherlands, both parents born in the Netherlands), origin in Europe
+#: excluding the Netherlands (Turkey included), origin outside Europe, unknown. The slots keep the
+#: positions of the pre-2022 codes they replace (western -> europe, non_western -> outside_europe).
+MIGRATION = ("dutch", "europe", "outside_europe", "unknown")
+#: The pre-2022 CBS classification (westers / niet-westers), still accepted in ``persons``. It cannot
+#: be mapped exactly (Turkey was non-western and is European now; Indonesia, Japan, North America and
+#: Oceania were western and are outside Europe now); ``validate`` maps it with
+#: :data:`MIGRATION_PRE_2022_MAP` as a stated approximation and says so in the cleaning log.
+MIGRATION_PRE_2022 = ("western", "non_western")
+MIGRATION_PRE_2022_MAP = {"western": "europe", "non_western": "outside_europe"}
+#: Every value accepted in ``persons.migration_background`` (codes of both classifications).
+MIGRATION_ACCEPTED = (*MIGRATION, *MIGRATION_PRE_2022)
 EDUCATION = ("low", "medium", "high", "unknown")
 HOUSEHOLD_POSITIONS = (
     "single",
@@ -105,7 +117,9 @@ TABLES: dict[str, TableSpec] = {
             _PID,
             ColumnSpec("sex", "category", values=SEX, description="M/F (CBS GBAGESLACHT 1/2 accepted)"),
             ColumnSpec("birth_date", "date"),
-            ColumnSpec("migration_background", "category", values=MIGRATION),
+            ColumnSpec("migration_background", "category", values=MIGRATION,
+                       description="CBS 2022 classification dutch/europe/outside_europe/unknown; the pre-2022 "
+                                   "western/non_western accepted and mapped (see MIGRATION_PRE_2022)"),
             ColumnSpec("education", "category", required=False, values=EDUCATION, nullable=True),
             ColumnSpec("status_holder", "bool", required=False, nullable=True),
         ),
@@ -158,7 +172,14 @@ STUDY_KEYS = (
     "seed",
     "lang",
     "unlinked",  # "error" (default) or "reject": spells whose person_id is not in persons
+    "programmes",  # [programmes.LABEL] tables: name, description, cost_per_participant
 )
+#: Keys of a ``[programmes.LABEL]`` table in study.toml. ``name`` and ``description``: a table
+#: ``{ nl = "...", en = "..." }`` or one string for both languages; ``cost_per_participant``: euros
+#: (a number >= 0), optional.
+PROGRAMME_INFO_KEYS = ("name", "description", "cost_per_participant")
+#: Languages of the programme names and descriptions.
+PROGRAMME_INFO_LANGS = ("nl", "en")
 
 # --------------------------------------------------------------------------------------------
 # Status rule and labels
@@ -214,6 +235,13 @@ def programme_term(label: str) -> str:
 # --------------------------------------------------------------------------------------------
 
 FLOWS_COLUMNS = ("cohort", "horizon_months", "status", "persons")
+#: The status 'overig' broken down (``flows_overig.csv``): another benefit (benefit 'other': e.g.
+#: AOW, WIA/WAO, Wajong, ANW) on the date, or no registered work or benefit at all.
+OVERIG_DETAILS = ("other_benefit", "no_work_or_benefit")
+FLOWS_OVERIG_COLUMNS = ("cohort", "horizon_months", "detail", "persons")
+#: The programmes and their descriptions (``programmes.csv``).
+PROGRAMMES_COLUMNS = ("programme", "name_nl", "name_en", "description_nl", "description_en",
+                      "cost_per_participant", "participants")
 EFFECTS_COLUMNS = (
     "programme",
     "group",

@@ -27,6 +27,10 @@ through :mod:`reintegration_effects.disclosure` before it leaves the package):
   minus spell start) for stock cohorts, the length of the spell that ended (last day + 1 minus
   start) for outflow cohorts. A spell that began before the data starts has its duration counted
   from the first day in the data.
+- **'Overig' broken down** (``flows_overig``): a person whose status h months later is overig
+  either has a benefit spell 'other' covering that date (``other_benefit``: e.g. AOW, WIA/WAO,
+  Wajong, ANW) or no registered work or benefit at all (``no_work_or_benefit``). The two details
+  of a cohort and horizon add up to its overig count in ``flows``.
 - **Programme** (for group comparisons): a programme started in the bijstand spell on or before
   time zero (linked to the spell by the package's one rule,
   :func:`~reintegration_effects.panel.link_programme_starts`: the spell covering the end of the
@@ -52,9 +56,12 @@ from .contract import (
     EDUCATION,
     EXIT_DESTINATIONS,
     FLOWS_COLUMNS,
+    FLOWS_OVERIG_COLUMNS,
     GROUP_DIMENSIONS,
     HOUSEHOLD_POSITIONS,
     MIGRATION,
+    OVERIG_DETAILS,
+    PROGRAMMES_COLUMNS,
     SEX,
     STATUS_ORDER,
     age_band,
@@ -64,7 +71,8 @@ from .contract import (
 )
 from .dataset import InputData
 from .errors import StatisticalWarning
-from .panel import Panel, build_panel, link_programme_starts, month_number, status_on
+from .io import programme_info
+from .panel import Panel, benefit_on, build_panel, link_programme_starts, month_number, status_on
 
 __all__ = [
     "BIJSTAND_STATUSES",
@@ -79,11 +87,14 @@ __all__ = [
     "flows",
     "first_month_after",
     "flows_by_group",
+    "flows_overig",
     "follow_up_statuses",
     "group_codes",
     "group_labels",
+    "other_benefit_column",
     "panel_status_matrix",
     "parse_cohort",
+    "programmes_table",
     "status_column",
     "transitions",
 ]
@@ -113,6 +124,11 @@ _OUTFLOW = re.compile(r"^outflow_(\d{4})$")
 def status_column(h: int) -> str:
     """Column of :attr:`CohortSet.members` with the status ``h`` months after time zero."""
     return f"status_{int(h)}m"
+
+
+def other_benefit_column(h: int) -> str:
+    """Column of :attr:`CohortSet.members`: an 'other' benefit covers the date ``h`` months after time zero."""
+    return f"other_benefit_{int(h)}m"
 
 
 # --------------------------------------------------------------------------------------------
@@ -307,6 +323,10 @@ class CohortSet:
     - ``status_<h>m`` for every requested horizon (category, contract statuses in
       :data:`~reintegration_effects.contract.STATUS_ORDER`; NA where the horizon does not fit
       the cohort)
+    - ``other_benefit_<h>m`` for every requested horizon (bool): a benefit spell 'other' covers
+      that date (whatever the status; False where the horizon does not fit). Read with the
+      status: overig and other_benefit is 'another benefit', overig without it is 'no registered
+      work or benefit' (:func:`flows_overig`)
     """
 
     members: pd.DataFrame
@@ -366,8 +386,10 @@ def build_cohorts(data: InputData, panel: Panel | None = None, *, cohorts: Itera
             dates = pd.concat([m["time_zero"] + pd.DateOffset(months=h) for h in c.horizons],
                               ignore_index=True)
             st = np.asarray(status_on(data, pid, dates).codes).reshape(len(c.horizons), len(m))
+            other = benefit_on(data, pid, dates, "other").reshape(len(c.horizons), len(m))
             for k, h in enumerate(c.horizons):
                 m[status_column(h)] = pd.Categorical.from_codes(st[k], categories=list(STATUS_ORDER))
+                m[other_benefit_column(h)] = other[k]
         m.insert(0, "cohort", c.name)
         m.insert(1, "kind", c.kind)
         frames.append(m)
@@ -388,9 +410,13 @@ def build_cohorts(data: InputData, panel: Panel | None = None, *, cohorts: Itera
             members[col] = pd.Categorical([None] * len(members), categories=list(STATUS_ORDER))
         elif members[col].isna().any():
             members[col] = pd.Categorical(members[col], categories=list(STATUS_ORDER))
+    for h in horizons:
+        col = other_benefit_column(h)
+        members[col] = members[col].astype("boolean").fillna(False).astype(bool) if col in members else False
     order = ["cohort", "kind", "person_id", "time_zero", "spell_id", "spell_start", "spell_end",
              "exit_destination", "sex", "age", "age_band", "migration_background", "education", "household",
-             "duration_years", "duration_band", "programme"] + [status_column(h) for h in horizons]
+             "duration_years", "duration_band", "programme"] + [status_column(h) for h in horizons] + [
+        other_benefit_column(h) for h in horizons]
     members = members[order]
     return CohortSet(members, resolved, horizons, pd.Timestamp(data.window_start),
                      pd.Timestamp(data.window_end), dims)
@@ -528,6 +554,86 @@ def flows(cs: CohortSet) -> pd.DataFrame:
     included), ``persons`` (int64). The persons of a cohort and horizon add up to the cohort size.
     """
     return _flow_counts(cs, None)
+
+
+def flows_overig(cs: CohortSet) -> pd.DataFrame:
+    """The status 'overig' of :func:`flows` broken down: the ``flows_overig.csv`` table.
+
+    Columns (:data:`~reintegration_effects.contract.FLOWS_OVERIG_COLUMNS`): ``cohort``,
+    ``horizon_months`` (int), ``detail`` (:data:`~reintegration_effects.contract.OVERIG_DETAILS`:
+    ``other_benefit``, a benefit spell 'other' covers the date, e.g. AOW, WIA/WAO, Wajong, ANW;
+    ``no_work_or_benefit``, no registered work or benefit), ``persons`` (int64; zero counts
+    included). The two details of a cohort and horizon add up to that row's overig count in
+    :func:`flows`; the cohorts and horizons are those of :func:`flows`.
+
+    The exact :func:`flows` table of the same cohorts is left in ``attrs["flows"]``: the
+    disclosure plan of this table needs it, so that the breakdown never reveals a cell that
+    flows.csv suppresses (see ``docs/disclosure.md``).
+    """
+    m = cs.members
+    ch = _cohort_horizons(cs)
+    cohort_cat = m["cohort"].cat.categories
+    n_c, n_d = len(cohort_cat), len(OVERIG_DETAILS)
+    ccode = m["cohort"].cat.codes.to_numpy().astype(np.int64)
+    pieces = []
+    for h in cs.horizons:
+        valid = ch.loc[ch["horizon_months"] == h, "cohort"].tolist()
+        if not valid:
+            continue
+        overig = (m[status_column(h)] == "overig").fillna(False).to_numpy(bool)
+        # detail code: 0 another benefit, 1 no registered work or benefit
+        dcode = np.where(m[other_benefit_column(h)].to_numpy(bool), 0, 1)
+        counts = np.bincount(ccode[overig] * n_d + dcode[overig], minlength=n_c * n_d)
+        t = pd.DataFrame({"cohort": np.repeat(cohort_cat.to_numpy(), n_d), "horizon_months": h,
+                          "detail": np.tile(np.array(OVERIG_DETAILS, dtype=object), n_c),
+                          "persons": counts.astype(np.int64)})
+        pieces.append(t[t["cohort"].isin(valid)])
+    if pieces:
+        out = pd.concat(pieces, ignore_index=True)
+        out["_c"] = pd.Categorical(out["cohort"], categories=cohort_cat).codes
+        out = out.sort_values(["_c", "horizon_months"], kind="mergesort").drop(columns="_c")
+        out["cohort"] = out["cohort"].astype(str)
+        out["horizon_months"] = out["horizon_months"].astype(np.int64)
+        out = out[list(FLOWS_OVERIG_COLUMNS)].reset_index(drop=True)
+    else:
+        out = pd.DataFrame({c: pd.Series(dtype="int64" if c in ("persons", "horizon_months") else object)
+                            for c in FLOWS_OVERIG_COLUMNS})
+    out.attrs["flows"] = flows(cs)
+    return out
+
+
+def programmes_table(data: InputData) -> pd.DataFrame:
+    """The programmes, their descriptions from study.toml and how many persons started each:
+    the ``programmes.csv`` table.
+
+    One row per programme label in the programmes table (sorted; labels described in study.toml
+    but absent from the data are listed too, with 0 participants). Columns
+    (:data:`~reintegration_effects.contract.PROGRAMMES_COLUMNS`): ``programme`` (label),
+    ``name_nl``, ``name_en``, ``description_nl``, ``description_en`` (the ``[programmes.LABEL]``
+    texts; NA where study.toml gives none), ``cost_per_participant`` (euros, float; NA where not
+    given), ``participants`` (int64: distinct persons with a start of the programme inside the
+    study window).
+    """
+    info = programme_info(data.study)
+    pr = data.programmes
+    labels = sorted(set(pr["programme"].dropna().astype(str)) | set(info))
+    start = pd.to_datetime(pr["start"])
+    inside = pr.loc[(start >= pd.Timestamp(data.window_start)) & (start <= pd.Timestamp(data.window_end))]
+    participants = inside.groupby(inside["programme"].astype(str))["person_id"].nunique()
+    rows = []
+    for label in labels:
+        d = info.get(label, {})
+        name, desc = d.get("name") or {}, d.get("description") or {}
+        rows.append({"programme": label, "name_nl": name.get("nl"), "name_en": name.get("en"),
+                     "description_nl": desc.get("nl"), "description_en": desc.get("en"),
+                     "cost_per_participant": d.get("cost_per_participant"),
+                     "participants": int(participants.get(label, 0))})
+    out = pd.DataFrame(rows, columns=list(PROGRAMMES_COLUMNS))
+    for c in PROGRAMMES_COLUMNS[1:5]:
+        out[c] = out[c].astype(object)
+    out["cost_per_participant"] = pd.to_numeric(out["cost_per_participant"]).astype("float64")
+    out["participants"] = out["participants"].astype(np.int64)
+    return out
 
 
 def flows_by_group(cs: CohortSet, groups: Iterable[str] | None = None) -> pd.DataFrame:

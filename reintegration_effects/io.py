@@ -13,7 +13,7 @@ import hashlib
 import json
 import tomllib
 from collections.abc import Mapping
-from dataclasses import asdict
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +22,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from .contract import STUDY_KEYS
+from .contract import PROGRAMME_INFO_KEYS, PROGRAMME_INFO_LANGS, STUDY_KEYS
 from .dataset import StudySettings
 from .errors import InputError, Problem
 
@@ -216,6 +216,25 @@ def _read_csv(path: Path) -> pd.DataFrame:
 # ------------------------------------------------------------------------------------------------
 
 
+@dataclass
+class StudyWithProgrammes(StudySettings):
+    """:class:`~reintegration_effects.dataset.StudySettings` plus the ``[programmes.LABEL]`` tables.
+
+    ``programmes``: ``{label: {"name": {"nl": ..., "en": ...} or None, "description": {"nl": ...,
+    "en": ...} or None, "cost_per_participant": float or None}}`` (checked by
+    :func:`study_from_dict`; a single string in study.toml is used for both languages).
+    :func:`read_study` returns this class only when study.toml has programme descriptions, so
+    settings without them stay a plain StudySettings. Read it with :func:`programme_info`.
+    """
+
+    programmes: dict = field(default_factory=dict)
+
+
+def programme_info(study: StudySettings | None) -> dict:
+    """The programme descriptions of the settings (``{}`` when study.toml gave none)."""
+    return dict(getattr(study, "programmes", None) or {})
+
+
 def read_study(folder: str | Path) -> StudySettings:
     """Settings from ``folder/study.toml`` (defaults when the file is absent).
 
@@ -285,12 +304,80 @@ def study_from_dict(raw: Mapping[str, Any]) -> StudySettings:
                 settings[key] = value
             else:
                 bad(key, f"{value!r} is not text", 'write e.g. municipality = "Leidschendam-Voorburg"')
+        elif key == "programmes":
+            info, what = _programme_tables(value)
+            problems += [Problem(STUDY_FILE, w, f) for w, f in what]
+            if info:
+                settings[key] = info
     start, end = settings.get("window_start"), settings.get("window_end")
     if start is not None and end is not None and start > end:
         bad("window_end", f"{end:%Y-%m-%d} is before window_start {start:%Y-%m-%d}", "swap or correct the dates")
     if problems:
         raise InputError(problems)
-    return StudySettings(**settings)
+    return StudyWithProgrammes(**settings) if settings.get("programmes") else StudySettings(**settings)
+
+
+_PROGRAMME_EXAMPLE = ('[programmes.job_coaching]\nname = { nl = "Jobcoaching", en = "Job coaching" }\n'
+                      'description = { nl = "...", en = "..." }\ncost_per_participant = 2500')
+
+
+def _programme_tables(value: Any) -> tuple[dict, list[tuple[str, str]]]:
+    """Check the ``programmes`` key of study.toml; returns (descriptions, [(what, fix), ...]).
+
+    Each ``[programmes.LABEL]`` table may hold ``name`` and ``description`` (a table with ``nl`` and
+    ``en`` texts, or one text for both) and ``cost_per_participant`` (euros, a number >= 0); all
+    optional, nothing else. Whether LABEL occurs in programmes.csv is checked by ``validate``.
+    """
+    fix_table = f"write one table per programme label, e.g.\n{_PROGRAMME_EXAMPLE}"
+    if not isinstance(value, dict):
+        return {}, [(f"key 'programmes': {value!r} is not a table of programme tables", fix_table)]
+    out: dict[str, dict] = {}
+    what: list[tuple[str, str]] = []
+    for label, spec in value.items():
+        where = f"key 'programmes.{label}'"
+        if not isinstance(spec, dict):
+            what.append((f"{where}: {spec!r} is not a table", fix_table))
+            continue
+        unknown = [k for k in spec if k not in PROGRAMME_INFO_KEYS]
+        if unknown:
+            what.append((f"{where}: unknown key(s) {', '.join(unknown)}",
+                         f"use only {', '.join(PROGRAMME_INFO_KEYS)} (all optional)"))
+        info: dict[str, Any] = {"name": None, "description": None, "cost_per_participant": None}
+        for k in ("name", "description"):
+            if k in spec:
+                texts, problem = _two_languages(spec[k])
+                if problem:
+                    what.append((f"key 'programmes.{label}.{k}': {problem}",
+                                 f'write {k} = {{ nl = "...", en = "..." }} or {k} = "..." (one text for both '
+                                 f'languages)'))
+                info[k] = texts
+        if "cost_per_participant" in spec:
+            cost = spec["cost_per_participant"]
+            if isinstance(cost, bool) or not isinstance(cost, int | float) or not np.isfinite(cost) or cost < 0:
+                what.append((f"key 'programmes.{label}.cost_per_participant': {cost!r} is not a number of euros >= 0",
+                             "write a plain number, e.g. cost_per_participant = 2500 (no euro sign or text), "
+                             "or leave the key out"))
+            else:
+                info["cost_per_participant"] = float(cost)
+        out[str(label)] = info
+    return out, what
+
+
+def _two_languages(value: Any) -> tuple[dict | None, str | None]:
+    """``{"nl": ..., "en": ...}`` from a table with both languages or one string; else a problem."""
+    if isinstance(value, str):
+        return ({lang: value.strip() for lang in PROGRAMME_INFO_LANGS}, None) if value.strip() else (
+            None, "the text is empty")
+    if isinstance(value, dict):
+        missing = [lang for lang in PROGRAMME_INFO_LANGS if lang not in value]
+        extra = [k for k in value if k not in PROGRAMME_INFO_LANGS]
+        if missing or extra:
+            found = ", ".join(map(str, value)) or "none"
+            return None, f"needs the languages {' and '.join(PROGRAMME_INFO_LANGS)} (found: {found})"
+        if not all(isinstance(value[lang], str) and value[lang].strip() for lang in PROGRAMME_INFO_LANGS):
+            return None, "every language needs a non-empty text"
+        return {lang: value[lang].strip() for lang in PROGRAMME_INFO_LANGS}, None
+    return None, f"{value!r} is not text"
 
 
 def _study_date(value: Any) -> pd.Timestamp | None:
@@ -309,6 +396,13 @@ def _study_date(value: Any) -> pd.Timestamp | None:
         return None
 
 
+def _toml_key(key: str) -> str:
+    """A TOML key: bare when it is letters, digits, '_' and '-', else quoted."""
+    import re
+
+    return key if re.fullmatch(r"[A-Za-z0-9_-]+", key) else json.dumps(key, ensure_ascii=False)
+
+
 def _toml_value(value: Any) -> str:
     """One value in TOML syntax (the few types study.toml uses)."""
     if isinstance(value, bool):
@@ -325,8 +419,22 @@ def _toml_value(value: Any) -> str:
 
 
 def write_study(study: Mapping[str, Any], path: str | Path) -> Path:
-    """Write study settings (keys of contract.STUDY_KEYS; None values are left out) as TOML."""
-    lines = [f"{key} = {_toml_value(value)}" for key, value in study.items() if value is not None]
+    """Write study settings (keys of contract.STUDY_KEYS; None values are left out) as TOML.
+
+    ``programmes`` (``{label: {"name": {"nl": .., "en": ..}, "description": ..., "cost_per_participant": ..}}``)
+    becomes one ``[programmes.LABEL]`` table per programme, after the other keys.
+    """
+    lines = [f"{key} = {_toml_value(value)}" for key, value in study.items()
+             if value is not None and key != "programmes"]
+    for label, info in (study.get("programmes") or {}).items():
+        lines += ["", f"[programmes.{_toml_key(label)}]"]
+        for k in PROGRAMME_INFO_KEYS:
+            v = (info or {}).get(k)
+            if isinstance(v, Mapping):
+                inner = ", ".join(f"{_toml_key(lang)} = {_toml_value(t)}" for lang, t in v.items())
+                lines.append(f"{k} = {{ {inner} }}")
+            elif v is not None:
+                lines.append(f"{k} = {_toml_value(v)}")
     path = Path(path)
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path

@@ -426,6 +426,12 @@ TABLE_RULES: dict[str, str] = {
     "ph_tests": "test statistics per model term (no counts)",
     "logrank": "test statistics per dimension (no counts)",
     "immortal_time": "hazard ratios of models that passed the model rule (no counts)",
+    "flows_overig": "counts of the two parts of flows' overig: shown only where flows shows overig and both "
+                    "parts have >=10 persons (else both suppressed); other_benefit rounded to 5, "
+                    "no_work_or_benefit = published overig - published other_benefit, so the parts add up to "
+                    "flows.csv",
+    "programmes": "texts and costs from study.toml (no person data); participants: <10 (and 0) suppressed "
+                  "with the row's cost, rounded to 5",
 }
 
 # ------------------------------------------------------------------------------------------------
@@ -576,6 +582,81 @@ def _plan_effects_balance(name: str, df: pd.DataFrame) -> tuple[pd.DataFrame, tu
     return df, tuple(c for c in ("persons",) if c in df)
 
 
+def _plan_flows_overig(name: str, df: pd.DataFrame) -> tuple[pd.DataFrame, tuple[str, ...]]:
+    """The disclosure plan of flows_overig: see its rule in :data:`OUTPUT_TABLES`.
+
+    The two details of a (cohort, horizon) add up to flows.csv's overig cell, which a reader knows
+    when flows shows it. So: where flows suppresses overig (too small, or to protect another status
+    of the row), both details are suppressed, else they would give overig back and with it the cell
+    flows protects; where one detail has fewer than 10 persons (or none), both are suppressed, else
+    the other and the published overig would give it back. Shown details: ``other_benefit``
+    rounded to 5, ``no_work_or_benefit`` = published overig - published other_benefit (a multiple
+    of 5 within 4 of its exact count, and at least 10 when that is): the parts add up to flows.csv
+    exactly and say nothing about overig beyond its published value. ``persons_overig`` repeats
+    flows.csv's overig; ``share_of_overig`` is computed from the published counts.
+
+    ``df``: :func:`~reintegration_effects.flows.flows_overig`, whose ``attrs["flows"]`` holds the
+    exact flows table of the same cohorts (its protection is redone here, the same as flows.csv's).
+    """
+    from .contract import OVERIG_DETAILS
+
+    rules = sdc.CBS_RULES
+    exact_flows = df.attrs.get("flows")
+    if not isinstance(exact_flows, pd.DataFrame):
+        raise ValueError("flows_overig: the exact flows table is missing (attrs['flows']); the breakdown cannot be "
+                         "protected without it. Fix: build the table with flows.flows_overig(cohort_set)")
+    by = ["cohort", "horizon_months"]
+    out = df.reset_index(drop=True).copy()
+    out.attrs = {}
+    if set(out["detail"].astype(str)) - set(OVERIG_DETAILS) or out.groupby(by).size().ne(len(OVERIG_DETAILS)).any():
+        raise ValueError(f"flows_overig: every (cohort, horizon_months) needs exactly the details {OVERIG_DETAILS}")
+    exact = pd.to_numeric(out["persons"]).to_numpy().astype(np.int64)
+    key = pd.MultiIndex.from_frame(out[by].astype({"cohort": str, "horizon_months": np.int64}))
+    fl = exact_flows[exact_flows["status"].astype(str) == "overig"]
+    fl_key = pd.MultiIndex.from_frame(fl[by].astype({"cohort": str, "horizon_months": np.int64}))
+    overig_exact = pd.Series(pd.to_numeric(fl["persons"]).to_numpy(np.int64), index=fl_key).reindex(key)
+    total = pd.Series(exact).groupby([out["cohort"].astype(str), out["horizon_months"]]).transform("sum").to_numpy()
+    if overig_exact.isna().any() or (overig_exact.to_numpy() != total).any():
+        raise ValueError("flows_overig: the details do not add up to the overig cells of attrs['flows']. "
+                         "Fix: build both from the same cohort set (flows.flows_overig)")
+    pub_flows, _ = protect_table("flows", exact_flows)
+    pub_flows = pub_flows[pub_flows["status"].astype(str) == "overig"]
+    pf_key = pd.MultiIndex.from_frame(pub_flows[by].astype({"cohort": str, "horizon_months": np.int64}))
+    overig_pub = pd.Series(pd.to_numeric(pub_flows["persons"]).astype("Float64").to_numpy(), index=pf_key)
+    overig_pub = overig_pub.reindex(key).to_numpy(dtype=float, na_value=np.nan)
+    primary = exact < rules.min_persons if rules.suppress_zero else (exact > 0) & (exact < rules.min_persons)
+    row_small = pd.Series(primary).groupby([out["cohort"].astype(str), out["horizon_months"]]).transform("any")
+    hidden_total = np.isnan(overig_pub)
+    suppressed = row_small.to_numpy(bool) | hidden_total
+    other = out["detail"].astype(str).to_numpy() == "other_benefit"
+    other_pub = pd.Series(np.where(other, sdc.round_count(exact, rules.rounding_base), 0)).groupby(
+        [out["cohort"].astype(str), out["horizon_months"]]).transform("sum").to_numpy()
+    shown = np.where(other, sdc.round_count(exact, rules.rounding_base), np.nan_to_num(overig_pub) - other_pub)
+    out["persons"] = pd.array(np.where(suppressed, 0, shown).astype(np.int64), dtype="Int64")
+    out.loc[suppressed, "persons"] = pd.NA
+    out["persons_overig"] = pd.array(np.where(hidden_total, 0, np.nan_to_num(overig_pub)).astype(np.int64),
+                                     dtype="Int64")
+    out.loc[hidden_total, "persons_overig"] = pd.NA
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.round(shown / overig_pub, 3)
+    out["share_of_overig"] = pd.array(np.where(suppressed, np.nan, share), dtype="Float64")
+    out.loc[suppressed, "share_of_overig"] = pd.NA
+    out["suppressed"] = suppressed
+    out["flag"] = np.where(primary, sdc._primary_flag(rules),
+                           np.where(hidden_total, f"{sdc.SECONDARY_FLAG} (overig suppressed in flows)",
+                                    np.where(suppressed, sdc.SECONDARY_FLAG, "")))
+    out.attrs[sdc.LAYOUT_ATTR] = sdc.TableLayout(by=tuple(by), cell_col="detail", count_col="persons",
+                                                 col_totals=False)
+    return out, ("persons", "persons_overig")
+
+
+def _plan_programmes(name: str, df: pd.DataFrame) -> tuple[pd.DataFrame, tuple[str, ...]]:
+    """The disclosure plan of programmes: see its rule in :data:`OUTPUT_TABLES`. The texts and costs come
+    from study.toml, not from persons; the cost is hidden with a suppressed participant count only
+    because the gate hides every number beside a count too small to show."""
+    return _rows(df, "participants"), ("participants",)
+
+
 @dataclass(frozen=True)
 class OutputTable:
     """One published table: its name, file in OUT, disclosure plan and the rule in words."""
@@ -622,6 +703,8 @@ _PLANS = {
     "ph_tests": _plan_effects_balance,
     "logrank": _plan_effects_balance,
     "immortal_time": _plan_effects_balance,
+    "flows_overig": _plan_flows_overig,
+    "programmes": _plan_programmes,
 }
 _missing_rules = sorted(set(_PLANS) ^ set(TABLE_RULES))
 if _missing_rules:  # a plan without its rule text, or a rule without a plan: fix it here
@@ -646,7 +729,8 @@ def protect_table(name: str, df: pd.DataFrame) -> tuple[pd.DataFrame, tuple[str,
 
 #: Column names that hold counts of persons (or rows) in the published tables.
 COUNT_COLUMNS = ("persons", "persons_total", "events", "n_treated", "n_control", "n_off_support", "persons_a",
-                 "events_a", "persons_b", "events_b", "n", "n_events", "term_n", "term_events", "starts", "rows")
+                 "events_a", "persons_b", "events_b", "n", "n_events", "term_n", "term_events", "starts", "rows",
+                 "persons_overig", "participants")
 
 
 @dataclass(frozen=True)

@@ -521,24 +521,41 @@ def status_on(data: InputData, person_ids, dates) -> pd.Categorical:
     14th); month-end statuses are read from the panel instead. Vectorised through a merge of the
     queries with each person's spells.
     """
-    q = pd.DataFrame({"person_id": pd.Series(person_ids).astype(str).to_numpy(),
-                      "date": pd.to_datetime(pd.Series(dates)).to_numpy()})
-    q["qi"] = np.arange(len(q))
-
-    def covered(spells: pd.DataFrame) -> np.ndarray:
-        hit = np.zeros(len(q), dtype=bool)
-        if len(spells) == 0 or len(q) == 0:
-            return hit
-        m = q.merge(spells[["person_id", "start", "end"]].assign(person_id=lambda f: f.person_id.astype(str)),
-                    on="person_id", how="inner")
-        ok = (m["start"] <= m["date"]) & (m["end"].isna() | (m["end"] >= m["date"]))
-        hit[m.loc[ok, "qi"].to_numpy()] = True
-        return hit
-
+    q = _queries(person_ids, dates)
     ben = data.benefits
     kind = ben["benefit"].astype(str)
-    bij, ww = covered(ben[kind == "bijstand"]), covered(ben[kind == "ww"])
-    job = covered(data.jobs)
+    bij, ww = _covered(q, ben[kind == "bijstand"]), _covered(q, ben[kind == "ww"])
+    job = _covered(q, data.jobs)
     code = np.select([bij & job, bij, job, ww],
                      [_S["bijstand_met_werk"], _S["bijstand"], _S["werk"], _S["ww"]], default=_S["overig"])
     return pd.Categorical.from_codes(code.astype(np.int8), categories=list(STATUS_ORDER))
+
+
+def benefit_on(data: InputData, person_ids, dates, benefit: str = "other") -> np.ndarray:
+    """True where a spell of ``benefit`` (a contract benefit: bijstand, ww, other) covers the person
+    on the exact date, from the raw spells (the rule of :func:`status_on`). For the breakdown of
+    'overig': a person whose status is overig on a date and who has an 'other' benefit then (AOW,
+    WIA/WAO, Wajong, ANW, ...) lives on another benefit; without one, on no registered work or benefit.
+    Returns a bool array aligned with the queries.
+    """
+    ben = data.benefits
+    return _covered(_queries(person_ids, dates), ben[ben["benefit"].astype(str) == benefit])
+
+
+def _queries(person_ids, dates) -> pd.DataFrame:
+    q = pd.DataFrame({"person_id": pd.Series(person_ids).astype(str).to_numpy(),
+                      "date": pd.to_datetime(pd.Series(dates)).to_numpy()})
+    q["qi"] = np.arange(len(q))
+    return q
+
+
+def _covered(q: pd.DataFrame, spells: pd.DataFrame) -> np.ndarray:
+    """For each query (person_id, date), whether one of ``spells`` covers the date (vectorised merge)."""
+    hit = np.zeros(len(q), dtype=bool)
+    if len(spells) == 0 or len(q) == 0:
+        return hit
+    m = q.merge(spells[["person_id", "start", "end"]].assign(person_id=lambda f: f.person_id.astype(str)),
+                on="person_id", how="inner")
+    ok = (m["start"] <= m["date"]) & (m["end"].isna() | (m["end"] >= m["date"]))
+    hit[m.loc[ok, "qi"].to_numpy()] = True
+    return hit

@@ -103,14 +103,15 @@ def step_monitor(ctx: RunContext) -> str:
 
     from .careers import career_tables
     from .errors import InsufficientDataError, StatisticalWarning
-    from .flows import build_cohorts, flows, flows_by_group, transitions
+    from .flows import build_cohorts, flows, flows_by_group, flows_overig, programmes_table, transitions
     from .typology import typology_tables
 
     study = ctx.data.study
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", StatisticalWarning)
         cs = build_cohorts(ctx.data, ctx.panel, cohorts=study.cohorts, horizons=study.horizons, groups=study.groups)
-        tables = {"flows": flows(cs), "flows_by_group": flows_by_group(cs), "transitions": transitions(cs)}
+        tables = {"flows": flows(cs), "flows_overig": flows_overig(cs), "flows_by_group": flows_by_group(cs),
+                  "transitions": transitions(cs)}
         tables.update(typology_tables(ctx.data, ctx.panel, cs))
     cohort_notes = [str(w.message) for w in caught if issubclass(w.category, StatisticalWarning)]
     empty = [name for name, df in tables.items() if isinstance(df, pd.DataFrame) and df.empty]
@@ -132,6 +133,9 @@ def step_monitor(ctx: RunContext) -> str:
         ctx.notes.extend(career_notes)
     careers.pop("career_medoids", None)  # a medoid is one real person's sequence: not published
     tables.update(careers)
+    tables["programmes"] = programmes_table(ctx.data)  # names, descriptions, costs (study.toml), participants
+    if tables["programmes"].empty:
+        ctx.notes.append(InsufficientDataError("the input has no programmes").note(("programmes",)))
     written = _write(ctx, tables)
     _note_empty_outputs(ctx, written)
     n_cohorts = tables["flows"]["cohort"].nunique()

@@ -22,10 +22,17 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.errors import SchemaErrors
 
-from .contract import DEFAULT_HORIZONS, GROUP_DIMENSIONS, TABLES, ColumnSpec, TableSpec
+from .contract import (
+    DEFAULT_HORIZONS,
+    GROUP_DIMENSIONS,
+    MIGRATION_PRE_2022_MAP,
+    TABLES,
+    ColumnSpec,
+    TableSpec,
+)
 from .dataset import InputData, StudySettings
 from .errors import InputError, Problem
-from .io import STUDY_FILE, SUFFIXES, TEXT, find_table, read_raw, read_study
+from .io import STUDY_FILE, SUFFIXES, TEXT, find_table, programme_info, read_raw, read_study
 
 #: Row numbers listed in a Problem (its text shows the first five and a count).
 ROWS_LISTED = 10
@@ -59,11 +66,29 @@ ALIASES: dict[str, dict[str, str]] = {
     # SCONTRACTSOORT: O onbepaalde tijd (permanent), B bepaalde tijd (fixed term).
     "contract": {"o": "permanent", "b": "fixed_term"},
 }
+#: Words and codes of other classifications mapped to a contract label, keyed like ALIASES. Unlike
+#: ALIASES (CBS numeric codes, see ``io.CODED_COLUMNS``) these are words, so SPSS value labels still
+#: apply first. migration_background: the pre-2022 CBS classification (westers / niet-westers) is
+#: mapped to the 2022 one as an approximation (contract.MIGRATION_PRE_2022_MAP), with a line in the
+#: cleaning log; a file mixing both classifications is refused (:meth:`_Table.check_migration`).
+VARIANTS: dict[str, dict[str, str]] = {
+    "migration_background": {
+        **MIGRATION_PRE_2022_MAP,
+        "westers": "europe", "niet_westers": "outside_europe",
+        "nederlands": "dutch", "nederland": "dutch", "europa": "europe", "buiten_europa": "outside_europe",
+        "onbekend": "unknown",
+    },
+}
+#: Normalised values of migration_background in the pre-2022 and in the 2022 classification.
+PRE_2022_KEYS = frozenset({"western", "non_western", "westers", "niet_westers"})
+CBS_2022_KEYS = frozenset({"europe", "outside_europe", "europa", "buiten_europa"})
 CODE_NOTES = {
     "sex": "; CBS GBAGESLACHT 1 (man) / 2 (woman) and V (vrouw) are also accepted",
     "position": "; CBS PLHH codes 1-10 are also accepted",
     "benefit": "; CBS SECM codes 21 (WW), 22 (bijstand), 23/24 (other) are also accepted",
     "contract": "; CBS SCONTRACTSOORT O (permanent) / B (fixed term) are also accepted",
+    "migration_background": " (CBS 2022 classification); the pre-2022 codes western / non_western are also "
+                            "accepted (mapped to europe / outside_europe, an approximation)",
 }
 TRUE_WORDS = ("true", "1", "ja", "yes")
 FALSE_WORDS = ("false", "0", "nee", "no")
@@ -132,6 +157,7 @@ def load_input(folder: str | Path, *, study: StudySettings | None = None) -> Inp
         study, window_start, window_end, where=settings,
         horizons_given=_horizons_given(folder) if study_given is None else study.horizons != DEFAULT_HORIZONS)
     problems += study_problems
+    problems += _programme_info_problems(study, tables["programmes"], where=settings)
     if problems:
         raise InputError(problems)
 
@@ -249,6 +275,23 @@ def check_study(study: StudySettings, window_start, window_end, *, where: str = 
         if str(g).split("=")[0].strip() not in GROUP_NAMES:
             bad("groups", f"'{g}' is not a group dimension", f"use some of {', '.join(GROUP_NAMES)}")
     return study, problems, lines
+
+
+def _programme_info_problems(study: StudySettings, table: _Table, *, where: str = STUDY_FILE) -> list[Problem]:
+    """A problem for each ``[programmes.LABEL]`` in study.toml whose LABEL is not a programme in
+    programmes.csv (a typo would otherwise leave the programme undescribed without a word)."""
+    described = programme_info(study)
+    if not described or (table.file and not table.usable):  # a broken programmes file is reported already
+        return []
+    labels = sorted(set(table.ok_rows()["programme"].dropna().astype(str))) if table.usable else []
+    unknown = [label for label in described if label not in labels]
+    if not unknown:
+        return []
+    file = table.file or "programmes.csv"
+    found = f"the labels in {file}: {', '.join(labels)}" if labels else f"{file} has no programmes"
+    return [Problem(where, f"[programmes.{label}] describes a programme that is not in {file} ({found})",
+                    f"use the label exactly as {file} writes it (case matters), or remove the table")
+            for label in unknown]
 
 
 def _months_text(horizons: list[int]) -> str:
@@ -422,10 +465,48 @@ class _Table:
             norm, typed = norm[keep], typed[keep]
         self.typed = typed
         self.ok = self._schema_checks(norm, typed)
+        if spec.name == "persons" and "migration_background" in raw.columns:
+            self.check_migration(raw.loc[typed.index, "migration_background"])
         if spec.spell:
             self._spell_checks()
         if not self.problems:
             self.raw = None  # free memory: only needed to quote bad values
+
+    def check_migration(self, values: pd.Series) -> None:
+        """The classification of migration_background: CBS 2022 (dutch / europe / outside_europe /
+        unknown) or pre-2022 (dutch / western / non_western / unknown).
+
+        Pre-2022 codes are mapped to the 2022 groups (western -> europe, non_western ->
+        outside_europe) with a cleaning-log line saying it is an approximation: the two cannot be
+        converted exactly (Turkey was non-western and is European in 2022; Indonesia, Japan, North
+        America and Oceania were western and are outside Europe). A file holding codes of both
+        classifications is a problem: its groups would mix two definitions that cannot be told
+        apart afterwards. ``dutch`` and ``unknown`` belong to both.
+        """
+        codes, uniques = _factorize(values)
+        keys = _key(_as_text(uniques)).fillna("")
+        old = np.append(keys.isin(PRE_2022_KEYS).to_numpy(bool), False)[codes]
+        new = np.append(keys.isin(CBS_2022_KEYS).to_numpy(bool), False)[codes]
+        n_old, n_new = int(old.sum()), int(new.sum())
+        if n_old and n_new:
+            fewer = old if n_old <= n_new else new
+            self.problem(
+                "migration_background",
+                f"{n_old} row(s) use the pre-2022 CBS classification (western / non_western) and {n_new} the "
+                f"2022 one (europe / outside_europe): the groups would mix two definitions (rows listed: the "
+                f"{'pre-2022' if fewer is old else '2022'} ones)",
+                "recode every row to one classification: the CBS 2022 one (dutch, europe, outside_europe, "
+                "unknown; CBS 'herkomst'), or the pre-2022 one (dutch, western, non_western, unknown)",
+                values.index[fewer],
+            )
+        elif n_old:
+            self.add_log(
+                "kept",
+                "migration_background in the pre-2022 CBS classification, mapped to the 2022 one as an "
+                "approximation: western -> europe, non_western -> outside_europe (Turkey, Indonesia, Japan, "
+                "North America and Oceania change group in 2022)",
+                0,  # an information line, as for dropped columns: the rows are counted as kept already
+            )
 
     def _link_keys(self, raw: pd.DataFrame) -> pd.DataFrame:
         """CBS keys: rinpersoon becomes person_id; rows whose rinpersoons is not 'R' are rejected."""
@@ -691,7 +772,7 @@ def _convert(c: ColumnSpec, s: pd.Series) -> tuple[pd.Series, pd.Series]:
     text = _as_text(uniques)
     values = None
     if c.kind == "category":
-        lookup = {v.lower(): v for v in c.values} | ALIASES.get(c.name, {})
+        lookup = {v.lower(): v for v in c.values} | VARIANTS.get(c.name, {}) | ALIASES.get(c.name, {})
         norm = _key(text).map(lookup).astype(TEXT).fillna(text)
     elif c.kind == "bool":
         words = dict.fromkeys(TRUE_WORDS, "true") | dict.fromkeys(FALSE_WORDS, "false")

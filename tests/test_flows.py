@@ -49,9 +49,9 @@ def hand_register():
         person("P1", "F", "1995-03-01"),
         person("P2", "M", "1970-01-15"),
         person("P3", "F", "1965-06-30"),
-        person("P4", "F", "1990-01-01", migration="western", education="medium"),
+        person("P4", "F", "1990-01-01", migration="europe", education="medium"),
         person("P5", "M", "1985-07-07", education="high"),
-        person("P6", "M", "2000-01-01", migration="non_western", education=None),
+        person("P6", "M", "2000-01-01", migration="outside_europe", education=None),
         person("P7"),
         person("P8"),
         person("P9", "F", "1980-05-01"),
@@ -130,16 +130,16 @@ EXPECTED_GROUPS = {
         "P1": ("F", "18-26", "dutch", "single", "low", "1-2y"),  # 24; on bijstand since 1 Jun 2018
         "P2": ("M", "27-49", "dutch", "unknown", "low", "5+y"),  # 49 on 1 Jan 2020
         "P3": ("F", "50+", "dutch", "single_parent", "low", "<1y"),  # spell end inclusive on 1 Jan
-        "P4": ("F", "27-49", "western", "unknown", "medium", "<1y"),
-        "P6": ("M", "18-26", "non_western", "unknown", "unknown", "1-2y"),  # exactly 1 year on 1 Jan 2020
+        "P4": ("F", "27-49", "europe", "unknown", "medium", "<1y"),
+        "P6": ("M", "18-26", "outside_europe", "unknown", "unknown", "1-2y"),  # exactly 1 year on 1 Jan 2020
         "P9": ("F", "27-49", "dutch", "unknown", "low", "<1y"),  # 9 months
     },
     "outflow_2020": {
         "P2": ("M", "50+", "dutch", "unknown", "low", "5+y"),  # turned 50 in Jan 2020; 6 years
         "P3": ("F", "50+", "dutch", "couple_no_children", "low", "1-2y"),
-        "P4": ("F", "27-49", "western", "unknown", "medium", "<1y"),  # 11 months
+        "P4": ("F", "27-49", "europe", "unknown", "medium", "<1y"),  # 11 months
         "P5": ("M", "27-49", "dutch", "couple_with_children", "high", "<1y"),
-        "P6": ("M", "18-26", "non_western", "unknown", "unknown", "1-2y"),  # 13 months
+        "P6": ("M", "18-26", "outside_europe", "unknown", "unknown", "1-2y"),  # 13 months
         "P9": ("F", "27-49", "dutch", "unknown", "low", "1-2y"),  # 1 Apr 2019 - 31 Mar 2020: one full year
     },
 }
@@ -453,3 +453,181 @@ def test_any_horizons_give_flows_transitions_and_their_protected_tables(horizons
     assert protected["path"].str.count(">").eq(len(horizons) - 1).all()
     for name, df in {"flows": flows(cs), "flows_by_group": flows_by_group(cs), "transitions": tr}.items():
         assert write_table(tmp_path, name, df).is_file()
+
+
+# ------------------------------------------------------------------------------------------------
+# 'overig' broken down: another benefit, or no registered work or benefit
+# ------------------------------------------------------------------------------------------------
+
+#: 'Other' benefit spells added to the hand register. They change no status (the status rule does
+#: not know benefit 'other'): P9 is on a disability benefit from the day after her bijstand ends;
+#: P4 has an 'other' benefit in January 2021 only; P1 has one while on bijstand (not overig: not counted).
+OTHER_BENEFITS = [
+    dict(person_id="P9", benefit="other", start="2020-04-01", end=None),
+    dict(person_id="P4", benefit="other", start="2021-01-01", end="2021-01-31"),
+    dict(person_id="P1", benefit="other", start="2019-01-01", end=None),
+]
+# by hand, from EXPECTED_STATUS: the overig persons at each horizon and whether an 'other' benefit
+# covers that exact date (stock: 1 Jul 2020 / 1 Jan 2021; outflow: time zero + 6 / 12 months)
+EXPECTED_OVERIG = {
+    # cohort, horizon: (other_benefit, no_work_or_benefit)
+    ("stock_2020-01-01", 6): (1, 1),  # P9 (WIA) / P6
+    ("stock_2020-01-01", 12): (2, 1),  # P9 and P4 (1 Jan 2021) / P3
+    ("outflow_2020", 6): (1, 2),  # P9 / P4 (28 Feb 2021, no longer covered) and P6
+    ("outflow_2020", 12): (1, 1),  # P9 / P4
+}
+
+
+@pytest.fixture(scope="module")
+def overig_hand():
+    data = hand_register()
+    extra = pd.DataFrame(OTHER_BENEFITS)
+    for c in ("start", "end"):
+        extra[c] = pd.to_datetime(extra[c])
+    data.benefits = pd.concat([data.benefits, extra], ignore_index=True)
+    return data, build_cohorts(data, build_panel(data), cohorts=COHORTS, horizons=(6, 12))
+
+
+def test_overig_breakdown_by_hand(overig_hand):
+    from reintegration_effects.contract import FLOWS_OVERIG_COLUMNS, OVERIG_DETAILS
+    from reintegration_effects.flows import flows_overig
+
+    _, cs = overig_hand
+    got = flows_overig(cs)
+    assert list(got.columns) == list(FLOWS_OVERIG_COLUMNS)
+    want = pd.DataFrame([(c, h, d, n) for (c, h), counts in EXPECTED_OVERIG.items()
+                         for d, n in zip(OVERIG_DETAILS, counts, strict=True)], columns=list(FLOWS_OVERIG_COLUMNS))
+    pd.testing.assert_frame_equal(got, want.astype({"horizon_months": np.int64, "persons": np.int64}))
+    # the details add up to flows' overig, cohort by cohort and horizon by horizon
+    fl = flows(cs)
+    overig = fl[fl.status == "overig"].set_index(["cohort", "horizon_months"])["persons"]
+    pd.testing.assert_series_equal(got.groupby(["cohort", "horizon_months"], sort=False)["persons"].sum(), overig,
+                                   check_names=False)
+    # the exact flows table rides along for the disclosure plan
+    pd.testing.assert_frame_equal(got.attrs["flows"], fl)
+    # the 'other' benefit alone changes no status: the hand register's flows are unchanged
+    pd.testing.assert_frame_equal(fl, expected_flows())
+
+
+def test_other_benefit_columns_of_the_members(overig_hand):
+    _, cs = overig_hand
+    m = cs.members.set_index(["cohort", "person_id"])
+    assert m.loc[("stock_2020-01-01", "P1"), "other_benefit_6m"]  # covered, though on bijstand
+    assert m.loc[("stock_2020-01-01", "P4"), "other_benefit_12m"]
+    assert not m.loc[("stock_2020-01-01", "P4"), "other_benefit_6m"]
+    assert not m.loc[("outflow_2020", "P4"), "other_benefit_6m"]
+    assert m["other_benefit_6m"].dtype == bool and m["other_benefit_12m"].dtype == bool
+
+
+def _overig_exact(overig_counts: dict, other_counts: dict, statuses: dict | None = None) -> pd.DataFrame:
+    """An exact flows_overig table with its flows table in attrs: one stock cohort, horizons as keys."""
+    from reintegration_effects.contract import OVERIG_DETAILS
+
+    rows, frows = [], []
+    for h, ov in overig_counts.items():
+        other = other_counts[h]
+        rows += [("stock_2020-01-01", h, OVERIG_DETAILS[0], other), ("stock_2020-01-01", h, OVERIG_DETAILS[1], ov - other)]
+        rest = (statuses or {}).get(h, {"bijstand": 500, "werk": 200, "bijstand_met_werk": 40, "ww": 30})
+        for s in STATUS_ORDER:
+            frows.append(("stock_2020-01-01", h, s, ov if s == "overig" else rest[s]))
+    df = pd.DataFrame(rows, columns=["cohort", "horizon_months", "detail", "persons"])
+    df.attrs["flows"] = pd.DataFrame(frows, columns=list(FLOWS_COLUMNS))
+    return df
+
+
+def test_overig_breakdown_is_protected_consistently_with_flows():
+    """Shown parts add up to flows.csv's overig exactly; a part under 10 hides both parts; an
+    overig that flows.csv hides (here as the partner of a small ww cell) hides both parts."""
+    from reintegration_effects import disclosure as sdc
+    from reintegration_effects.outputs import protect_table
+
+    df = _overig_exact({6: 143, 12: 121, 18: 98, 24: 60}, {6: 37, 12: 7, 18: 40, 24: 20},
+                       statuses={6: {"bijstand": 500, "werk": 200, "bijstand_met_werk": 40, "ww": 30},
+                                 12: {"bijstand": 500, "werk": 200, "bijstand_met_werk": 40, "ww": 30},
+                                 # ww = 4 is suppressed in flows; its partner is the smallest other cell: overig
+                                 18: {"bijstand": 500, "werk": 200, "bijstand_met_werk": 140, "ww": 4},
+                                 24: {"bijstand": 500, "werk": 200, "bijstand_met_werk": 140, "ww": 30}})
+    out, counts = protect_table("flows_overig", df)
+    fl, _ = protect_table("flows", df.attrs["flows"])
+    fl_overig = fl[fl.status == "overig"].set_index("horizon_months")["persons"]
+    assert pd.isna(fl_overig[18]) and fl_overig[6] == 145
+    o = out.set_index(["horizon_months", "detail"])
+    # 6 months: other 37 -> 35, the rest from the published overig 145 (exact 106, shown 110)
+    assert (o.loc[(6, "other_benefit"), "persons"], o.loc[(6, "no_work_or_benefit"), "persons"]) == (35, 110)
+    assert o.loc[(6, "other_benefit"), "persons_overig"] == 145
+    assert o.loc[(6, "other_benefit"), "share_of_overig"] == pytest.approx(round(35 / 145, 3))
+    # 12 months: 7 with another benefit is too small; the other part would give it back: both hidden
+    assert o.loc[12, "persons"].isna().all() and o.loc[12, "share_of_overig"].isna().all()
+    assert list(o.loc[12, "flag"]) == ["<10", "secondary"]
+    # 18 months: flows hides overig, so both parts are hidden (they would give overig, then ww, back)
+    assert o.loc[18, "persons"].isna().all() and o.loc[18, "persons_overig"].isna().all()
+    assert (o.loc[18, "flag"] == "secondary (overig suppressed in flows)").all()
+    # 24 months: 20 + 40; shown parts add up to flows.csv's overig exactly
+    for h in (6, 24):
+        assert o.loc[h, "persons"].sum() == fl_overig[h]
+    sdc.check_table(out, name="flows_overig", count_cols=counts)  # the gate accepts it
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_overig_parts_are_multiples_of_five_near_the_exact_counts(seed):
+    """The derived part (published overig - published other) is a multiple of 5 within 4 of its
+    exact count and at least 10 when the exact count is: the gate's rules hold on random counts."""
+    from reintegration_effects import disclosure as sdc
+    from reintegration_effects.outputs import protect_table
+
+    rng = np.random.default_rng(seed)
+    hs = list(range(1, 41))
+    overig = {h: int(rng.integers(20, 200)) for h in hs}
+    other = {h: int(rng.integers(0, overig[h] + 1)) for h in hs}
+    df = _overig_exact(overig, other)
+    out, counts = protect_table("flows_overig", df)
+    sdc.check_table(out, name="flows_overig", count_cols=counts)
+    shown = out[out.persons.notna()]
+    exact = df.set_index(["horizon_months", "detail"])["persons"]
+    diff = shown.set_index(["horizon_months", "detail"])["persons"].astype(int) - exact.loc[
+        list(zip(shown.horizon_months, shown.detail, strict=True))]
+    assert (diff.abs() <= 4).all() and (shown.persons % 5 == 0).all() and (shown.persons >= 10).all()
+    small = exact[exact < 10].index.get_level_values(0)
+    assert out[out.horizon_months.isin(small)].persons.isna().all()
+
+
+# ------------------------------------------------------------------------------------------------
+# programmes.csv: the programmes, their descriptions and participants
+# ------------------------------------------------------------------------------------------------
+
+
+def test_programmes_table_by_hand():
+    """14 persons start 'coaching' in the window (one twice, one only before the window); 3 start
+    'werkfit'; 'plus' is described in study.toml but nobody started it."""
+    from reintegration_effects.contract import PROGRAMMES_COLUMNS
+    from reintegration_effects.disclosure import check_table
+    from reintegration_effects.flows import programmes_table
+    from reintegration_effects.io import StudyWithProgrammes
+    from reintegration_effects.outputs import protect_table
+
+    ids = [f"Q{i}" for i in range(16)]
+    rows = [dict(person_id=i, programme="coaching", start="2020-03-01", end="2020-06-30") for i in ids[:14]]
+    rows.append(dict(person_id="Q0", programme="coaching", start="2021-03-01", end="2021-04-30"))  # same person
+    rows.append(dict(person_id="Q15", programme="coaching", start="2018-03-01", end="2018-04-30"))  # before
+    rows += [dict(person_id=i, programme="werkfit", start="2019-05-01", end=None) for i in ids[:3]]
+    data = make_input(persons=[person(i) for i in ids], programmes=rows, window=WINDOW)
+    data.study = StudyWithProgrammes(programmes={
+        "coaching": {"name": {"nl": "Jobcoaching", "en": "Job coaching"},
+                     "description": {"nl": "Hulp bij werk.", "en": "Help into work."}, "cost_per_participant": 2500.0},
+        "plus": {"name": {"nl": "Plus", "en": "Plus"}, "description": None, "cost_per_participant": 100.0}})
+    got = programmes_table(data)
+    assert list(got.columns) == list(PROGRAMMES_COLUMNS)
+    assert got["programme"].tolist() == ["coaching", "plus", "werkfit"]
+    assert got["participants"].tolist() == [14, 0, 3]
+    c = got.set_index("programme")
+    assert (c.loc["coaching", "name_nl"], c.loc["coaching", "description_en"]) == ("Jobcoaching", "Help into work.")
+    assert c.loc["coaching", "cost_per_participant"] == 2500.0
+    assert pd.isna(c.loc["werkfit", "name_nl"]) and pd.isna(c.loc["werkfit", "cost_per_participant"])
+    out, counts = protect_table("programmes", got)
+    check_table(out, name="programmes", count_cols=counts)
+    p = out.set_index("programme")
+    assert p.loc["coaching", "participants"] == 15  # 14 rounded to 5
+    assert p.loc["coaching", "name_en"] == "Job coaching" and p.loc["coaching", "cost_per_participant"] == 2500.0
+    assert pd.isna(p.loc["werkfit", "participants"]) and p.loc["werkfit", "flag"] == "<10"
+    assert pd.isna(p.loc["plus", "participants"]) and pd.isna(p.loc["plus", "cost_per_participant"])
+    assert p.loc["plus", "name_nl"] == "Plus"  # the texts are not person data: always shown

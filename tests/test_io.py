@@ -327,3 +327,26 @@ def test_sav_programme_labels_reach_the_validated_data(tmp_path):
     _labelled_sav(folder / "programmes.sav", sav, {"programme": {int(c): n for n, c in codes.items()}})
     data = load_input(folder)
     assert sorted(data.programmes["programme"].astype(str).unique()) == names
+
+
+def test_programme_descriptions_round_trip_through_study_toml(tmp_path):
+    """``[programmes.LABEL]`` tables are written and read back; a label that is not a bare TOML key
+    is quoted; settings without programmes stay a plain StudySettings."""
+    import tomllib
+
+    from reintegration_effects.io import StudyWithProgrammes, programme_info
+
+    info = {"job_coaching": {"name": {"nl": "Jobcoaching", "en": "Job coaching"},
+                             "description": {"nl": "Eén \"coach\".", "en": "One coach."},
+                             "cost_per_participant": 2500.0},
+            "Werkfit traject": {"name": {"nl": "Werkfit", "en": "Werkfit"}, "description": None,
+                                "cost_per_participant": None}}
+    study = StudyWithProgrammes(municipality="Delft", programmes=info)
+    write_input_folder({}, tmp_path, study=study)
+    text = (tmp_path / "study.toml").read_text(encoding="utf-8")
+    assert '[programmes."Werkfit traject"]' in text and "[programmes.job_coaching]" in text
+    assert tomllib.loads(text)["programmes"]["job_coaching"]["cost_per_participant"] == 2500.0
+    back = read_study(tmp_path)
+    assert isinstance(back, StudyWithProgrammes) and back == study
+    assert programme_info(back) == info
+    assert programme_info(StudySettings()) == {} and type(read_study(tmp_path / "none")) is StudySettings

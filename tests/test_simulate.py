@@ -199,7 +199,7 @@ def _stock_shares(tables, date):
                 five_years=five, single=pos.isin(["single", "child_at_home", "other"]).mean(),
                 single_parent=(pos == "single_parent").mean(),
                 couples=pos.isin(["couple_no_children", "couple_with_children"]).mean(),
-                non_western=(per["migration_background"] == "non_western").mean(),
+                non_western=(per["migration_background"] == "outside_europe").mean(),  # relabelled (CBS 2022)
                 edu_unknown=(per["education"] == "unknown").mean())
 
 
@@ -402,7 +402,9 @@ def test_write_simulation(small, tmp_path, fmt):
     assert sorted(p.name for p in truth_dir.iterdir()) == [
         "individual_effects.parquet", "params.json", "true_effects.csv", "true_hazard_ratios.csv"]
     study = tomllib.loads((data_dir / "study.toml").read_text())
+    programmes = study.pop("programmes")
     assert study == {"municipality": "Simstad", "window_start": "2015-01-01", "window_end": "2024-12-31"}
+    assert sorted(programmes) == sorted(set(small.tables["programmes"]["programme"]))
     assert json.loads((truth_dir / "params.json").read_text())["seed"] == 11
     if fmt == "csv":
         ben = pd.read_csv(data_dir / "benefits.csv", dtype=str, keep_default_na=False)
@@ -421,3 +423,36 @@ def test_bad_arguments():
         simulate_municipality(100, window_start="2015-01-15")
     with pytest.raises(ValueError, match="unknown programme"):
         simulate_municipality(100, effects="constant", hazard_ratios={"coaching": 2.0})
+
+
+def test_simulated_study_describes_every_programme_in_both_languages():
+    """The default municipality's study.toml: a name, a two-sentence description in Dutch and
+    English and an illustrative cost for each of the four programmes; it passes validation."""
+    import re
+
+    from reintegration_effects.io import _programme_tables
+    from reintegration_effects.simulate.params import PROGRAMME_INFO
+
+    assert sorted(PROGRAMME_INFO) == sorted(PROGRAMMES)
+    info, problems = _programme_tables(PROGRAMME_INFO)
+    assert not problems and info.keys() == PROGRAMME_INFO.keys()
+    for label, d in PROGRAMME_INFO.items():
+        assert d["name"]["nl"] and d["name"]["en"] and d["name"]["nl"] != label
+        for lang in ("nl", "en"):
+            sentences = [x for x in re.split(r"(?<=[.!?])\s+", d["description"][lang].strip()) if x]
+            assert len(sentences) == 2, (label, lang, sentences)
+        assert 500 <= d["cost_per_participant"] <= 10_000
+
+
+def test_migration_is_a_relabelling_of_the_simulated_categories(small):
+    """CBS 2022 labels in the tables; the simulator's own categories (pre-2022 names) behind them."""
+    from reintegration_effects.simulate.params import MIGRATION_LABELS, SIM_MIGRATION
+
+    assert set(small.tables["persons"]["migration_background"]) <= set(C.MIGRATION)
+    assert [MIGRATION_LABELS[k] for k in SIM_MIGRATION] == list(C.MIGRATION)
+    assert set(small.individual_effects["migration_background"]) <= set(C.MIGRATION)
+    # the work-experience effect varies by migration: its true ratios carry the new labels
+    hr = small.true_hazard_ratios
+    we = hr[(hr.programme == "work_experience") & (hr.phase == "post")].set_index("group")["hazard_ratio"]
+    assert we.to_dict() == {"migration=dutch": 1.3, "migration=europe": 1.3, "migration=outside_europe": 1.8,
+                            "migration=unknown": 1.3}

@@ -102,8 +102,8 @@ def clean_tables() -> dict[str, pd.DataFrame]:
             "persons",
             [
                 ("000123", "F", "1980-01-31", "dutch", "low", False),
-                ("000124", "M", "1990-06-15", "non_western", "unknown", True),
-                ("000125", "F", "1975-03-03", "western", "high", na),
+                ("000124", "M", "1990-06-15", "outside_europe", "unknown", True),
+                ("000125", "F", "1975-03-03", "europe", "high", na),
             ],
         ),
         "households": frame(
@@ -768,3 +768,120 @@ def test_no_bijstand_spell_in_the_window_is_refused(tmp_path):
     (tmp_path / "study.toml").write_text('window_start = "2010-01-01"\nwindow_end = "2014-12-31"\nhorizons = [6]\n')
     [p] = problems(tmp_path)
     assert p.file == "benefits.csv" and "no bijstand spell between 2010-01-01 and 2014-12-31" in p.what
+
+
+# ------------------------------------------------------------------------------------------------
+# Migration background: CBS 2022 classification, the pre-2022 codes mapped
+# ------------------------------------------------------------------------------------------------
+
+PERSONS_2022 = """person_id,sex,birth_date,migration_background
+001,F,1980-01-01,dutch
+002,M,1990-06-15,outside_europe
+003,F,1975-03-03,Europe
+"""
+
+
+def test_migration_2022_codes_are_kept_without_a_log_line(tmp_path):
+    make_folder(tmp_path, persons=PERSONS_2022)
+    data = load_input(tmp_path)
+    assert list(data.persons["migration_background"].astype(str)) == ["dutch", "outside_europe", "europe"]
+    assert list(data.persons["migration_background"].cat.categories) == ["dutch", "europe", "outside_europe",
+                                                                          "unknown"]
+    assert not data.log["reason"].str.contains("pre-2022").any()
+
+
+def test_migration_pre_2022_codes_are_mapped_and_logged(tmp_path):
+    """western -> europe, non_western -> outside_europe (also Dutch words and spelling variants),
+    with one cleaning-log line that calls it an approximation; dutch stays dutch."""
+    make_folder(tmp_path, persons="""person_id,sex,birth_date,migration_background
+001,F,1980-01-01,dutch
+002,M,1990-06-15,Non-Western
+003,F,1975-03-03,westers
+004,M,1975-03-03,niet-westers
+005,F,1975-03-03,unknown
+""")
+    data = load_input(tmp_path)
+    assert list(data.persons["migration_background"].astype(str)) == ["dutch", "outside_europe", "europe",
+                                                                       "outside_europe", "unknown"]
+    line = data.log[data.log["reason"].str.contains("pre-2022")]
+    assert len(line) == 1 and line["table"].iloc[0] == "persons" and line["outcome"].iloc[0] == "kept"
+    assert "approximation" in line["reason"].iloc[0] and "western -> europe" in line["reason"].iloc[0]
+    assert line["rows"].iloc[0] == 0  # information only: the rows are counted once, as kept
+
+
+def test_migration_mixing_both_classifications_is_refused(tmp_path):
+    make_folder(tmp_path, persons=PERSONS + "004,M,1990-06-15,outside_europe,,\n005,M,1990-06-15,europe,,\n")
+    p = the_problem(problems(tmp_path), "persons.csv", "migration_background")
+    assert "2 row(s) use the pre-2022" in p.what and "2 the 2022 one" in p.what
+    assert "recode every row to one classification" in p.fix
+    assert rows_in_text(p) == [2, 3]  # both groups have 2 rows: the pre-2022 ones are listed
+
+
+def test_migration_unknown_value_names_both_classifications(tmp_path):
+    make_folder(tmp_path, persons=PERSONS_2022.replace("Europe", "asia"))
+    p = the_problem(problems(tmp_path), "persons.csv", "migration_background")
+    assert "'asia'" in p.what and "dutch, europe, outside_europe, unknown" in p.what
+    assert "western / non_western are also accepted" in p.what
+    assert rows_in_text(p) == [3]
+
+
+# ------------------------------------------------------------------------------------------------
+# study.toml: [programmes.LABEL]
+# ------------------------------------------------------------------------------------------------
+
+STUDY_PROGRAMMES = """
+[programmes.coaching]
+name = { nl = "Jobcoaching", en = "Job coaching" }
+description = { nl = "Begeleiding naar werk.", en = "Support into work." }
+cost_per_participant = 2500
+
+[programmes.training]
+name = "Sollicitatietraining"
+"""
+
+
+def test_programme_descriptions_are_read(tmp_path):
+    make_folder(tmp_path)
+    (tmp_path / "study.toml").write_text(STUDY_PROGRAMMES, encoding="utf-8")
+    data = load_input(tmp_path)
+    from reintegration_effects.io import programme_info
+
+    info = programme_info(data.study)
+    assert info["coaching"] == {"name": {"nl": "Jobcoaching", "en": "Job coaching"},
+                                "description": {"nl": "Begeleiding naar werk.", "en": "Support into work."},
+                                "cost_per_participant": 2500.0}
+    assert info["training"] == {"name": {"nl": "Sollicitatietraining", "en": "Sollicitatietraining"},
+                                "description": None, "cost_per_participant": None}
+
+
+def test_programme_description_of_an_unknown_label_names_the_labels(tmp_path):
+    make_folder(tmp_path)
+    (tmp_path / "study.toml").write_text(STUDY_PROGRAMMES.replace("programmes.coaching", "programmes.Coaching"),
+                                         encoding="utf-8")
+    p = the_problem(problems(tmp_path), "study.toml", None)
+    assert "[programmes.Coaching]" in p.what and "the labels in programmes.csv: coaching, training" in p.what
+    assert "case matters" in p.fix
+
+
+def test_programme_descriptions_without_a_programmes_file(tmp_path):
+    make_folder(tmp_path, programmes=None)
+    (tmp_path / "study.toml").write_text(STUDY_PROGRAMMES, encoding="utf-8")
+    probs = problems(tmp_path)
+    assert len(probs) == 2 and all("programmes.csv has no programmes" in p.what for p in probs)
+
+
+@pytest.mark.parametrize("toml, what, fix", [
+    ('[programmes.coaching]\nname = { nl = "Jobcoaching" }\n', "key 'programmes.coaching.name': needs the languages "
+     "nl and en (found: nl)", 'name = { nl = "...", en = "..." }'),
+    ('[programmes.coaching]\ndescription = { nl = "x", en = "" }\n', "every language needs a non-empty text",
+     "one text for both"),
+    ('[programmes.coaching]\ncost_per_participant = -5\n', "-5 is not a number of euros >= 0", "plain number"),
+    ('[programmes.coaching]\ncost_per_participant = "2500 euro"\n', "'2500 euro' is not a number", "plain number"),
+    ('[programmes.coaching]\ncost = 10\n', "unknown key(s) cost", "name, description, cost_per_participant"),
+    ('programmes = 3\n', "key 'programmes': 3 is not a table", "[programmes.job_coaching]"),
+])
+def test_programme_description_errors_name_key_and_fix(tmp_path, toml, what, fix):
+    make_folder(tmp_path)
+    (tmp_path / "study.toml").write_text(toml, encoding="utf-8")
+    p = the_problem(problems(tmp_path), "study.toml", None)
+    assert what in p.what and fix in p.fix, str(p)

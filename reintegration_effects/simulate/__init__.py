@@ -46,7 +46,14 @@ Population
   holders (statushouders) are 20% of entrants in 2016-2017, 6-9% in other years. Entrants are
   younger than the stock (32% under 27) and 56% women (35% for status holders).
 - Migration background: dutch 44%, western 12%, non-western 43.5%, unknown 0.5% (status holders
-  are non-western; 22% of the non-western stock). Education: low 55%, medium 33%, high 12% of the
+  are non-western; 22% of the non-western stock). The simulator draws and uses the pre-2022 CBS
+  categories it was calibrated on (``params.SIM_MIGRATION``; every parameter keeps these names) and
+  writes them in CBS's 2022 classification by relabelling: western -> ``europe``, non_western ->
+  ``outside_europe`` (``params.MIGRATION_LABELS``). That is an approximation: in 2022 Turkey moved
+  from non-western to Europe and Indonesia, Japan, North America and Oceania from western to
+  outside Europe, so the true 2022 groups would be about: Europe larger by the Turkish-origin part
+  of non-western, outside Europe smaller. The relabelling changes no random draw: the tables, the
+  truth and every estimate are those of the old categories under the new names. Education: low 55%, medium 33%, high 12% of the
   known; unknown 7%, 25% for non-western 50+ (about 10% overall).
 - Pre-entry history (for the stock: before its spell) is built backwards from the entry month as
   a chain of segments: before bijstand WW 28%, work 22%, overig 50% (under 23: 4/22/74); before WW
@@ -189,6 +196,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..io import write_study
 from .model import run_months
 from .params import (
     AGE_LO,
@@ -200,6 +208,7 @@ from .params import (
     MIN_WAGE_HOURLY,
     N_PURPOSES,
     NEWJOB,
+    PROGRAMME_INFO,
     PROGRAMMES,
     STATE_LABELS,
     U_CAUSE,
@@ -317,7 +326,9 @@ def simulate_municipality(
     true_effects, true_hr, indiv = compute_truth(p, cal, pers, model, st_nt, ev, cs, tables, prog_start)
     timings["truth"] = time.perf_counter() - t1
     timings["total"] = time.perf_counter() - t_start
-    study = {"municipality": p.municipality, "window_start": p.window_start, "window_end": p.window_end}
+    used = set(tables["programmes"]["programme"])  # study.toml may describe only programmes in the data
+    study = {"municipality": p.municipality, "window_start": p.window_start, "window_end": p.window_end,
+             "programmes": {k: v for k, v in PROGRAMME_INFO.items() if k in used}}
     return SimulatedMunicipality(tables=tables, study=study, true_effects=true_effects,
                                  true_hazard_ratios=true_hr, individual_effects=indiv, params=p,
                                  states=st_nt, months=cal.month_ends(), timings=timings)
@@ -328,7 +339,8 @@ def write_simulation(sim: SimulatedMunicipality, folder, fmt: str = "csv") -> tu
 
     Input: ``persons``, ``households``, ``benefits``, ``jobs``, ``programmes`` as ``.csv`` (ISO
     dates, empty = open end) or ``.parquet``, and ``study.toml`` (municipality, window_start,
-    window_end). Truth: ``true_effects.csv``, ``true_hazard_ratios.csv``,
+    window_end, and a ``[programmes.LABEL]`` table per programme: names, descriptions and an
+    illustrative cost per participant, :data:`~.params.PROGRAMME_INFO`). Truth: ``true_effects.csv``, ``true_hazard_ratios.csv``,
     ``individual_effects.parquet``, ``params.json``.
     """
     fmt = fmt.lower().lstrip(".")
@@ -344,10 +356,7 @@ def write_simulation(sim: SimulatedMunicipality, folder, fmt: str = "csv") -> tu
             df.to_csv(path, index=False, date_format="%Y-%m-%d")
         else:
             df.to_parquet(path, index=False)
-    s = sim.study
-    (folder / "study.toml").write_text(
-        f'municipality = "{s["municipality"]}"\nwindow_start = "{s["window_start"]}"\n'
-        f'window_end = "{s["window_end"]}"\n', encoding="utf-8")
+    write_study(sim.study, folder / "study.toml")
     sim.true_effects.to_csv(truth / "true_effects.csv", index=False)
     sim.true_hazard_ratios.to_csv(truth / "true_hazard_ratios.csv", index=False)
     sim.individual_effects.to_parquet(truth / "individual_effects.parquet", index=False)

@@ -14,6 +14,7 @@ from .params import (
     N_PURPOSES,
     NEWJOB,
     PROGRAMMES,
+    SIM_MIGRATION,
     U_CAUSE,
     U_CONTRACT,
     U_DEST,
@@ -31,6 +32,7 @@ from .params import (
     O,
     SimulationParams,
     W,
+    dimension_values,
     draw_choice,
     year_value,
 )
@@ -73,12 +75,12 @@ class _Model:
         sj = p.side_job
         edu_s = np.array([sj["education"][k] for k in C.EDUCATION])
         self.s_static = sj["female"] * pers.female + edu_s[pers.edu] + sj["non_western"] * (
-            pers.mig == C.MIGRATION.index("non_western"))
+            pers.mig == SIM_MIGRATION.index("non_western"))
         # programme take-up static parts (n, P)
         P = len(PROGRAMMES)
         self.prog_static = np.zeros((pers.n, P))
         self.prog_hh = np.zeros((P, len(hh_names)))
-        nw, we = C.MIGRATION.index("non_western"), C.MIGRATION.index("western")
+        nw, we = SIM_MIGRATION.index("non_western"), SIM_MIGRATION.index("western")
         for j, name in enumerate(PROGRAMMES):
             c = p.programmes[name]
             self.prog_static[:, j] = (c["base"] + c["female"] * pers.female + c["western"] * (pers.mig == we)
@@ -128,7 +130,7 @@ class _Model:
                 continue
             spec = p.effects_heterogeneous[name]
             dim = spec["dimension"]
-            values = ("all",) if dim is None else C.GROUP_DIMENSIONS[dim][1]
+            values = ("all",) if dim is None else dimension_values(dim)
             self.hr_dim.append(dim)
             self.hr_lock.append(np.array([float(spec["lock_in"].get(v, 1.0)) for v in values]))
             self.hr_post.append(np.array([float(spec["post"].get(v, 1.0)) for v in values]))

@@ -25,6 +25,80 @@ FOLLOW_UP = 18
  U_CONTRACT, U_SECTOR, U_HOURS, U_WAGE) = range(11)
 N_PURPOSES = 11
 
+#: The simulator's own migration categories (the pre-2022 CBS classification its parameters were
+#: calibrated on): ``Persons.mig`` indexes this tuple and every parameter keyed by migration
+#: (``migration_probs``, ``work["migration"]``, the take-up terms ``western`` / ``non_western``,
+#: ``effects_heterogeneous["work_experience"]``) uses these names.
+SIM_MIGRATION = ("dutch", "western", "non_western", "unknown")
+#: The label each simulated category gets in the input tables: CBS's 2022 classification, as a
+#: relabelling (an approximation, see the package docstring): western -> europe, non_western ->
+#: outside_europe. Same positions as contract.MIGRATION, so every draw stays the same.
+MIGRATION_LABELS = {"dutch": "dutch", "western": "europe", "non_western": "outside_europe", "unknown": "unknown"}
+assert tuple(MIGRATION_LABELS[k] for k in SIM_MIGRATION) == C.MIGRATION
+
+
+def dimension_values(dim: str) -> tuple[str, ...]:
+    """The simulator's values of a group dimension (its own migration names, see SIM_MIGRATION)."""
+    return SIM_MIGRATION if dim == "migration" else C.GROUP_DIMENSIONS[dim][1]
+
+
+def output_value(dim: str | None, value: str) -> str:
+    """The label a simulated group value gets in the tables (migration relabelled to CBS 2022)."""
+    return MIGRATION_LABELS[value] if dim == "migration" else value
+
+
+#: Descriptions of the simulated municipality's programmes for its study.toml (``[programmes.LABEL]``):
+#: names and two-sentence descriptions in Dutch and English, and an illustrative cost per participant
+#: in euros (of the order Dutch municipalities report for such services; not from any one source).
+PROGRAMME_INFO = {
+    "job_coaching": {
+        "name": {"nl": "Jobcoaching", "en": "Job coaching"},
+        "description": {
+            "nl": "Een jobcoach begeleidt de deelnemer drie tot zes maanden individueel bij het zoeken naar werk en "
+                  "in de eerste maanden van een nieuwe baan. De coach helpt met sollicitaties, contacten met "
+                  "werkgevers en problemen op de werkvloer.",
+            "en": "A job coach supports the participant individually for three to six months in finding work and "
+                  "in the first months of a new job. The coach helps with applications, contacts with employers "
+                  "and problems at work.",
+        },
+        "cost_per_participant": 2500,
+    },
+    "training": {
+        "name": {"nl": "Scholing", "en": "Training"},
+        "description": {
+            "nl": "Een beroepsgerichte cursus van drie tot negen maanden, bijvoorbeeld in logistiek, zorg of "
+                  "techniek, afgesloten met een certificaat. Tijdens de cursus solliciteert de deelnemer minder, "
+                  "daarna met een erkende kwalificatie.",
+            "en": "A vocational course of three to nine months, for example in logistics, care or engineering, "
+                  "ending with a certificate. During the course the participant applies for jobs less, "
+                  "afterwards with a recognised qualification.",
+        },
+        "cost_per_participant": 4000,
+    },
+    "work_experience": {
+        "name": {"nl": "Werkervaringsplaats", "en": "Work experience placement"},
+        "description": {
+            "nl": "De deelnemer werkt zes tot negen maanden met behoud van uitkering bij een werkgever, met "
+                  "begeleiding. Doel is werkritme, referenties en een netwerk op te bouwen.",
+            "en": "The participant works for six to nine months at an employer while keeping the benefit, with "
+                  "supervision. The aim is to build a work routine, references and a network.",
+        },
+        "cost_per_participant": 3500,
+    },
+    "participation": {
+        "name": {"nl": "Participatietraject", "en": "Participation programme"},
+        "description": {
+            "nl": "Een traject van zes tot twaalf maanden voor mensen met een grote afstand tot werk, met "
+                  "vrijwilligerswerk, dagbesteding of taallessen. Het doel is meedoen in de samenleving; werk "
+                  "is geen directe doelstelling.",
+            "en": "A programme of six to twelve months for people far from the labour market, with volunteer "
+                  "work, day activities or language lessons. Its aim is taking part in society; work is not a "
+                  "direct goal.",
+        },
+        "cost_per_participant": 1500,
+    },
+}
+
 AGE_LO = (18, 27, 35, 45, 55)  # lower bounds of the age bands used to draw ages (last: to AOW)
 
 #: State-pension (AOW) age in months by calendar year (after 2024: 67).
@@ -210,7 +284,8 @@ class SimulatedMunicipality:
     """A simulated municipality: input tables, study settings and the truth.
 
     ``tables``: persons, households, benefits, jobs, programmes (contract columns).
-    ``study``: municipality, window_start, window_end (ISO text). ``true_effects``: contract
+    ``study``: municipality, window_start, window_end (ISO text), programmes (the
+    ``[programmes.LABEL]`` descriptions of the programmes in the data). ``true_effects``: contract
     effects columns, method "truth". ``true_hazard_ratios``: programme, group, phase,
     hazard_ratio. ``individual_effects``: one row per programme start. ``params``: the
     :class:`SimulationParams` used. ``states``: month-end state codes (persons x grid months;

@@ -10,6 +10,7 @@ from .. import contract as C
 from .params import (
     AGE_LO,
     AOW_MONTHS,
+    SIM_MIGRATION,
     WW,
     B,
     Calendar,
@@ -69,7 +70,7 @@ def draw_persons(p: SimulationParams, cal: Calendar, rng: np.random.Generator) -
 
     # status holder entrants by year; then migration
     sh_entry = np.array([year_value(p.status_holder_entry, y) for y in ref_year])
-    mig_names = list(C.MIGRATION)
+    mig_names = list(SIM_MIGRATION)
     mig = draw_choice(u[1], [p.migration_probs[k] for k in mig_names])
     nw = mig_names.index("non_western")
     sh = np.where(is_stock, (mig == nw) & (u[2] < p.status_holder_share_stock), u[2] < sh_entry)
@@ -310,6 +311,6 @@ def _prehistory(p: SimulationParams, cal: Calendar, pers: Persons, rng) -> None:
 
 
 def static_work(p, female, mig, sh, edu):
-    migv = np.array([p.work["migration"][k] for k in C.MIGRATION])
+    migv = np.array([p.work["migration"][k] for k in SIM_MIGRATION])
     eduv = np.array([p.work["education"][k] for k in C.EDUCATION])
     return p.work["female"] * female + migv[mig] + p.work["status_holder"] * sh + eduv[edu]

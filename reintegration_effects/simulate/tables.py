@@ -6,7 +6,25 @@ import numpy as np
 import pandas as pd
 
 from .. import contract as C
-from .params import ALL_OUTCOMES, BMW, FOLLOW_UP, NEWJOB, PROGRAMMES, WW, B, Calendar, W, hash_uniform
+from .params import (
+    ALL_OUTCOMES,
+    BMW,
+    FOLLOW_UP,
+    MIGRATION_LABELS,
+    NEWJOB,
+    PROGRAMMES,
+    SIM_MIGRATION,
+    WW,
+    B,
+    Calendar,
+    W,
+    dimension_values,
+    hash_uniform,
+    output_value,
+)
+
+#: Input-table label of each simulated migration category (``Persons.mig`` indexes it).
+_MIGRATION_OUT = np.asarray([MIGRATION_LABELS[k] for k in SIM_MIGRATION], dtype=object)
 
 # ------------------------------------------------------------------------------------------------
 # spells
@@ -89,7 +107,7 @@ def build_tables(p, cal, pers, model, S, job, ev, pens_t, init_start):
         "person_id": ids,
         "sex": np.where(pers.female, "F", "M").astype(object),
         "birth_date": _ns(birth),
-        "migration_background": np.asarray(C.MIGRATION, dtype=object)[pers.mig],
+        "migration_background": _MIGRATION_OUT[pers.mig],
         "education": np.asarray(C.EDUCATION, dtype=object)[pers.edu],
         "status_holder": pers.sh.astype(bool),
     })
@@ -221,7 +239,7 @@ def compute_truth(p, cal, pers, model, st_nt, ev, cs, tables, prog_start):
     df["sex"] = np.where(pers.female[pid], "F", "M")
     df["age"] = age_y
     df["age_band"] = C.age_band(age_y)
-    df["migration_background"] = np.asarray(C.MIGRATION, dtype=object)[pers.mig[pid]]
+    df["migration_background"] = _MIGRATION_OUT[pers.mig[pid]]
     df["status_holder"] = pers.sh[pid]
     df["household"] = np.asarray(C.HOUSEHOLD_POSITIONS, dtype=object)[hh]
     df["education"] = np.asarray(C.EDUCATION, dtype=object)[pers.edu[pid]]
@@ -260,9 +278,9 @@ def compute_truth(p, cal, pers, model, st_nt, ev, cs, tables, prog_start):
                     hr_rows.append((prog, lab, phase, float(model.hr_lock[j][0])))
         else:
             dim = model.hr_dim[j]
-            values = ("all",) if dim is None else C.GROUP_DIMENSIONS[dim][1]
+            values = ("all",) if dim is None else dimension_values(dim)
             for vi, v in enumerate(values):
-                lab = "all" if dim is None else C.group_label(dim, v)
+                lab = "all" if dim is None else C.group_label(dim, output_value(dim, v))
                 hr_rows.append((prog, lab, "lock_in", float(model.hr_lock[j][vi])))
                 hr_rows.append((prog, lab, "post", float(model.hr_post[j][vi])))
     hrs = pd.DataFrame(hr_rows, columns=["programme", "group", "phase", "hazard_ratio"])
