@@ -7,7 +7,7 @@ DATA ?=
 OUT ?= reports/$(if $(DATA),$(notdir $(patsubst %/,%,$(DATA))),default)
 # LANG is also the shell's locale variable: only a LANG given on the make command line is ours.
 # Default: both languages from one run (report.html/.pdf Dutch, report.en.html/.pdf English; the
-# English report adds about 8 s to a run of about 90 s). LANG=en or LANG=nl for one.
+# English report adds 5 to 10 s to a run of about 90 s). LANG=en or LANG=nl for one.
 BOTH_LANGS := nl,en
 LANG_GIVEN := $(filter command line,$(origin LANG))
 REPORT_LANG := $(if $(LANG_GIVEN),$(LANG),$(BOTH_LANGS))
