@@ -156,6 +156,21 @@ def test_render_reads_the_manifest_of_an_older_version(copy):
     assert main(["verify", str(copy)]) == 0
 
 
+def test_render_after_a_run_without_report(copy):
+    """A --no-report run (simulated by removing the report): render writes the first report; the run's
+    first language keeps the name report.html, so English alone is report.en.*."""
+    m = manifest(copy)
+    for name in REPORT_FILES:
+        (copy / name).unlink()
+        del m["outputs"][name]
+    m.update(report=[], reports={})
+    (copy / "manifest.json").write_text(json.dumps(m), encoding="utf-8")
+    assert main(["render", "--out", str(copy), "--lang", "en", "--no-pdf"]) == 0
+    assert sorted(p.name for p in copy.glob("report*")) == ["report.en.html"]
+    assert manifest(copy)["report"] == ["report.en.html"]
+    assert main(["verify", str(copy)]) == 0
+
+
 def test_render_refuses_a_folder_that_is_not_a_finished_run(tmp_path, capsys):
     empty = tmp_path / "empty"
     empty.mkdir()
