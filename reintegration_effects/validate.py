@@ -288,7 +288,8 @@ def _programme_info_problems(study: StudySettings, table: _Table, *, where: str 
     if not unknown:
         return []
     file = table.file or "programmes.csv"
-    found = f"the labels in {file}: {', '.join(labels)}" if labels else f"{file} has no programmes"
+    found = (f"the labels in {file}: {', '.join(labels)}" if labels else f"{file} has no programmes" if table.file
+             else "the input folder has no programmes table")
     return [Problem(where, f"[programmes.{label}] describes a programme that is not in {file} ({found})",
                     f"use the label exactly as {file} writes it (case matters), or remove the table")
             for label in unknown]

@@ -867,7 +867,7 @@ def test_programme_descriptions_without_a_programmes_file(tmp_path):
     make_folder(tmp_path, programmes=None)
     (tmp_path / "study.toml").write_text(STUDY_PROGRAMMES, encoding="utf-8")
     probs = problems(tmp_path)
-    assert len(probs) == 2 and all("programmes.csv has no programmes" in p.what for p in probs)
+    assert len(probs) == 2 and all("the input folder has no programmes table" in p.what for p in probs)
 
 
 @pytest.mark.parametrize("toml, what, fix", [
