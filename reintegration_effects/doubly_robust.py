@@ -45,9 +45,15 @@ def default_regressor(random_state):
                                          random_state=random_state)
 
 
-def fit_fold(fold, *, x, t, controls, ys, clf, reg, n_labels):
+def fit_fold(fold, *, x, t, controls, ys, clf, reg, n_labels, treated_ys=None):
     """One cross-fitting fold: propensity and control-outcome models on ``train`` (with the
-    propensity weights ``w_train``), predicted on ``test``."""
+    propensity weights ``w_train``), predicted on ``test``.
+
+    ``treated_ys`` (outcome -> values): also an outcome model per treatment label k >= 1, fitted
+    on the training rows with ``t == k`` (the treated outcome mu_k, which only the sensitivity
+    bounds need); its predictions are under the key ``(outcome, k)``. The other fits, and so the
+    estimates, do not change.
+    """
     from sklearn.base import clone
 
     train, test, w_train = fold
@@ -55,7 +61,12 @@ def fit_fold(fold, *, x, t, controls, ys, clf, reg, n_labels):
     proba = np.zeros((len(test), n_labels))
     proba[:, m.classes_] = m.predict_proba(x[test])
     tr_c = train[controls[train]]
-    return test, proba, {y: clone(reg).fit(x[tr_c], yv[tr_c]).predict(x[test]) for y, yv in ys.items()}
+    mu = {y: clone(reg).fit(x[tr_c], yv[tr_c]).predict(x[test]) for y, yv in ys.items()}
+    for y, yv in (treated_ys or {}).items():
+        for k in range(1, n_labels):
+            tr_k = train[t[train] == k]
+            mu[y, k] = clone(reg).fit(x[tr_k], yv[tr_k]).predict(x[test]) if len(tr_k) else np.full(len(test), np.nan)
+    return test, proba, mu
 
 
 def att_score(resid: np.ndarray, odds: np.ndarray, d: np.ndarray, control: np.ndarray,
@@ -75,6 +86,84 @@ def att_from_score(psi: np.ndarray, d: np.ndarray, sel: np.ndarray, clusters: np
     terms = np.where(sel, psi - wd * tau, 0.0)
     return float(tau), cluster_se(terms, clusters, n1)
 
+
+
+
+# ------------------------------------------------------------------------------------------------
+# Sensitivity to an omitted confounder (Chernozhukov, Cinelli, Newey, Sharma & Syrgkanis 2022)
+# ------------------------------------------------------------------------------------------------
+
+#: Default confounding strengths of the sensitivity bounds (econml's and DoubleML's defaults):
+#: the hidden confounder explains 5% of the residual variation of the outcome (c_y) and of the
+#: treatment's Riesz representer (c_t), with full correlation rho = 1 (the worst case).
+SENSITIVITY_C_Y, SENSITIVITY_C_T, SENSITIVITY_RHO = 0.05, 0.05, 1.0
+#: Columns of a sensitivity table (``effects_sensitivity``): see
+#: :class:`~reintegration_effects.heterogeneity.HeterogeneityResults`.
+SENSITIVITY_COLUMNS = ("programme", "outcome", "target", "estimate", "std_error", "p_value", "ci_lower", "ci_upper",
+                       "c_y", "c_t", "bound_lower", "bound_upper", "sensitivity_ci_lower", "sensitivity_ci_upper",
+                       "robustness_value", "robustness_value_estimate", "persons")
+
+
+def att_sensitivity_inputs(y, d, control, mu0, mu1, cond, w, keep, clusters, n_clusters):
+    """theta, sigma^2, nu^2 and the covariance of their estimates for the ATT of ``d`` vs ``control``.
+
+    Among the rows in ``keep`` that are treated or control (weights ``w``): pi = the weighted
+    share treated; alpha = D/pi - (1 - D) c/(1 - c)/pi the ATT's Riesz representer (c = ``cond``,
+    the conditional propensity); theta = mean alpha (Y - mu0) (the ATT: with unit treated weights
+    exactly sum(psi)/sum(D) of :func:`att_score`); sigma^2 = mean (Y - mu_D)^2 (mu1 for the treated,
+    mu0 for the controls); nu^2 = mean of 2 D/(pi^2 (1 - c)) - alpha^2 (the debiased E alpha^2).
+    These are DoubleML's ATTE sensitivity elements (``DoubleMLIRM(score="ATTE")``), weighted and
+    clustered: the covariance sums influence terms within ``clusters`` (integer codes), with the
+    small-sample factor g/(g - 1) of :func:`~reintegration_effects.stats.cluster_se`, and accounts
+    for pi being estimated.
+    """
+    sub = keep & (d | control)
+    d = d & sub
+    ww = np.where(sub, w, 0.0)
+    sw = ww.sum()
+    pi = (ww * d).sum() / sw
+    odds = cond / (1 - cond)
+    alpha = np.where(d, 1 / pi, -odds / pi)
+    r0 = y - mu0
+    mu_obs = np.where(d, mu1, mu0)
+    theta_s = np.where(sub, alpha * r0, 0.0)
+    sigma_s = np.where(sub, (y - mu_obs) ** 2, 0.0)
+    nu_s = np.where(sub, 2 * d / (pi**2 * (1 - cond)) - alpha**2, 0.0)
+    theta = (ww * theta_s).sum() / sw
+    sigma = (ww * sigma_s).sum() / sw
+    nu = (ww * nu_s).sum() / sw
+    u = np.column_stack([ww * (theta_s - d * theta / pi), ww * (sigma_s - sigma), ww * (nu_s - nu)]) / sw
+    s = np.column_stack([np.bincount(clusters, weights=u[:, k], minlength=n_clusters) for k in range(3)])
+    g = int(np.any(s != 0, axis=1).sum())
+    factor = g / (g - 1) if g > 1 else 1.0
+    return float(theta), float(sigma), float(nu), factor * s.T @ s
+
+
+def sensitivity_bounds(theta, sigma, nu, cov, *, c_y=SENSITIVITY_C_Y, c_t=SENSITIVITY_C_T, rho=SENSITIVITY_RHO,
+                       alpha=0.05) -> dict:
+    """Bounds and robustness values from the sensitivity inputs, by econml's functions.
+
+    bound = theta -/+ |rho| sqrt(c_y c_t / (1 - c_t)) sqrt(sigma^2 nu^2) (``bound_lower``,
+    ``bound_upper``); ``sensitivity_ci_*``: that range widened by sampling error (one-sided normal
+    quantiles of the bound's own standard error); ``robustness_value``: the strength r = c_y = c_t
+    (rho = 1) at which the widened interval reaches zero (0 when the plain interval already
+    covers it); ``robustness_value_estimate``: the same for the point estimate, which has the
+    closed form r = (-k + sqrt(k^2 + 4k))/2 with k = theta^2 / (sigma^2 nu^2). NaN everywhere when
+    sigma^2 or nu^2 came out negative (econml refuses them).
+    """
+    from econml.validate.sensitivity_analysis import RV, sensitivity_interval
+
+    keys = ("bound_lower", "bound_upper", "sensitivity_ci_lower", "sensitivity_ci_upper", "robustness_value",
+            "robustness_value_estimate")
+    if not (sigma >= 0 and nu >= 0):
+        return dict.fromkeys(keys, np.nan)
+    args = dict(theta=theta, sigma=sigma, nu=nu, cov=cov, alpha=alpha)
+    lo, hi = sensitivity_interval(**args, c_y=c_y, c_t=c_t, rho=rho, interval_type="theta")
+    clo, chi = sensitivity_interval(**args, c_y=c_y, c_t=c_t, rho=rho, interval_type="ci")
+    return dict(bound_lower=float(lo), bound_upper=float(hi), sensitivity_ci_lower=float(clo),
+                sensitivity_ci_upper=float(chi),
+                robustness_value=float(RV(**args, null_hypothesis=0, interval_type="ci")),
+                robustness_value_estimate=float(RV(**args, null_hypothesis=0, interval_type="theta")))
 
 
 SUMMARY_COLUMNS = ("estimate", "std_error", "z", "p_value", "ci_lower", "ci_upper", "n_treated",

@@ -51,7 +51,19 @@ from .contract import (
     age_band,
 )
 from .dataset import InputData
-from .doubly_robust import att_from_score, att_score, default_classifier, default_regressor, fit_fold
+from .doubly_robust import (
+    SENSITIVITY_C_T,
+    SENSITIVITY_C_Y,
+    SENSITIVITY_COLUMNS,
+    SENSITIVITY_RHO,
+    att_from_score,
+    att_score,
+    att_sensitivity_inputs,
+    default_classifier,
+    default_regressor,
+    fit_fold,
+    sensitivity_bounds,
+)
 from .errors import InsufficientDataError
 from .matching import (  # the shared cores; also importable from here as before
     CellIndex,
@@ -67,7 +79,7 @@ from .matching import (  # the shared cores; also importable from here as before
     propensity_logit,  # noqa: F401
 )
 from .panel import Panel, link_programme_starts, person_codes
-from .stats import cluster_se, cluster_sums
+from .stats import cluster_se, cluster_sums, fdr_q_values, normal_p_value
 
 #: Outcomes estimated for every programme (contract outcomes + months on bijstand).
 ALL_OUTCOMES = (*OUTCOMES, "months_bijstand_18m")
@@ -341,6 +353,9 @@ class EffectResults:
     ``overlap``: programme, group, n_treated, n_off_support (participants without comparable
     non-participants, left out of the estimate). ``propensity``: programme, treated (bool),
     score (the propensity at time zero), for overlap plots (aggregate before showing).
+    ``sensitivity`` (:class:`DynamicDML` with ``sensitivity_outcomes``): the omitted-variable
+    bounds of the group-"all" estimates, columns
+    :data:`~reintegration_effects.doubly_robust.SENSITIVITY_COLUMNS`.
     """
 
     method: str
@@ -349,6 +364,7 @@ class EffectResults:
     overlap: pd.DataFrame = field(default_factory=pd.DataFrame)
     propensity: pd.DataFrame = field(default_factory=pd.DataFrame)
     model: object = None
+    sensitivity: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def summary(self) -> pd.DataFrame:
@@ -575,13 +591,27 @@ class DynamicDML:
     conditional propensity e_P / (e_P + e_none) exceeds ``trim`` are left out (and counted).
     The folds are fitted through :func:`reintegration_effects.parallel.map_tasks` (``parallel``:
     a ParallelConfig, None: the environment decides); the results do not depend on it.
+
+    ``sensitivity_outcomes``: outcomes for which the results also hold the omitted-variable bounds
+    of Chernozhukov et al. (2022) for every programme's ATT (group "all"), computed on this fit's
+    own nuisances and rows, so their ``estimate`` is the headline estimate of ``effects``; they
+    need one more outcome model per programme (mu_P, fitted on the programme's participants in
+    the training folds, cross-fitted like the others), which changes nothing else.
+    ``c_y``, ``c_t``, ``rho``, ``alpha``: the confounding strengths and level of those bounds.
     """
 
     method = "dml"
 
     def __init__(self, *, n_folds: int = 5, propensity_model=None, outcome_model=None, trim: float = 0.95,
                  outcomes=ALL_OUTCOMES, max_train_rows: int | None = DML_MAX_TRAIN_ROWS,
-                 random_state: int | None = None, parallel=None):
+                 random_state: int | None = None, parallel=None, sensitivity_outcomes=(),
+                 c_y: float = SENSITIVITY_C_Y, c_t: float = SENSITIVITY_C_T, rho: float = SENSITIVITY_RHO,
+                 alpha: float = 0.05):
+        self.sensitivity_outcomes = sensitivity_outcomes
+        self.c_y = c_y
+        self.c_t = c_t
+        self.rho = rho
+        self.alpha = alpha
         self.n_folds = n_folds
         self.max_train_rows = max_train_rows
         self.parallel = parallel
@@ -627,18 +657,24 @@ class DynamicDML:
                                             tables=("effects",))
             splits.append((train, test, w_train))
         ys = {y: f[y].to_numpy(dtype=float) for y in self.outcomes}
+        sens = {y: f[y].to_numpy(dtype=float) for y in self.sensitivity_outcomes}
+        mu1 = {(y, k): np.zeros(len(f)) for y in sens for k in range(1, len(labels))}
         # the folds through parallel.map_tasks (one BLAS/OpenMP thread per fit: threads in gradient
         # boosting oversubscribe a busy 2-core machine, measured 6-10x slower; deterministic either way)
         parts = map_tasks(partial(fit_fold, x=x, t=t, controls=controls, ys=ys, clf=clf, reg=reg,
-                                  n_labels=len(labels)), splits, self.parallel)
+                                  n_labels=len(labels), treated_ys=sens), splits, self.parallel)
         for test, proba, mu_fold in parts:
             e[test] = proba
             for y in self.outcomes:
                 mu[y][test] = mu_fold[y]
+            for key in mu1:
+                mu1[key][test] = mu_fold[key]
         for j, lab in enumerate(labels):
             out[f"e_{lab}"] = e[:, j]
         for y in self.outcomes:
             out[f"mu0_{y}"] = mu[y]
+        for (y, k), v in mu1.items():
+            out[f"mu_{labels[k]}_{y}"] = v
         return out
 
     def fit(self, risk: RiskSets) -> EffectResults:
@@ -647,7 +683,8 @@ class DynamicDML:
         pcode = f["pcode"].to_numpy()
         w = f["weight"].to_numpy()
         masks = group_masks(f)
-        rows, overlaps, props = [], [], []
+        rows, overlaps, props, sens = [], [], [], []
+        codes, uniq = pd.factorize(pcode)
         e0 = np.clip(nuis[f"e_{NONE}"].to_numpy(), 1e-6, None)
         for prog in risk.programmes:
             ep = nuis[f"e_{prog}"].to_numpy()
@@ -671,9 +708,62 @@ class DynamicDML:
                         continue
                     tau, se = att_from_score(psi, d, sel, pcode)
                     rows.append(_row(prog, group, y, "dml", tau, se, n1, int((c & sel).sum())))
+                if y in self.sensitivity_outcomes and (d & keep).sum() >= 2:
+                    sens.append(self._sensitivity(prog, y, yy, d, c, keep, cond, w, nuis, codes, len(uniq)))
         return EffectResults(method="dml", effects=pd.DataFrame(rows, columns=list(EFFECTS_COLUMNS)),
                              overlap=pd.DataFrame(overlaps), propensity=pd.concat(props, ignore_index=True),
-                             model=self)
+                             model=self, sensitivity=pd.DataFrame(sens, columns=[*SENSITIVITY_COLUMNS, "method"]))
+
+    def _sensitivity(self, prog, y, yy, d, c, keep, cond, w, nuis, codes, n_cl) -> dict:
+        """The omitted-variable bounds of programme ``prog``'s ATT on ``y`` (group "all"), from this fit."""
+        from statistics import NormalDist
+
+        mu0 = nuis[f"mu0_{y}"].to_numpy()
+        mu1 = nuis[f"mu_{prog}_{y}"].to_numpy()
+        theta, sigma, nu, cov = att_sensitivity_inputs(yy, d, c, mu0, mu1, cond, np.where(d, 1.0, w), keep, codes,
+                                                       n_cl)
+        se = float(np.sqrt(cov[0, 0]))
+        q = NormalDist().inv_cdf(1 - self.alpha / 2)
+        p = float(normal_p_value(theta, se))
+        return dict(programme=prog, outcome=y, target="treated", estimate=theta, std_error=se, p_value=p,
+                    ci_lower=theta - q * se, ci_upper=theta + q * se, c_y=self.c_y, c_t=self.c_t,
+                    **sensitivity_bounds(theta, sigma, nu, cov, c_y=self.c_y, c_t=self.c_t, rho=self.rho,
+                                         alpha=self.alpha),
+                    persons=int(np.unique(codes[d & keep]).size), method="dml")
+
+
+#: Columns :func:`add_multiplicity` adds to an effects table (after the contract's columns).
+MULTIPLICITY_COLUMNS = ("p_value", "q_value")
+#: Methods whose rows get no test: the naive difference is a descriptive contrast, not an effect
+#: estimate (and its published values are rounded).
+UNTESTED_METHODS = ("naive",)
+
+
+def add_multiplicity(effects: pd.DataFrame) -> pd.DataFrame:
+    """The effects table with ``p_value`` and ``q_value``: multiplicity across the target groups.
+
+    ``p_value``: two-sided, normal, from estimate / std_error (H0: no effect). ``q_value``: the
+    Benjamini-Hochberg false-discovery-rate adjusted p-value (statsmodels' ``multipletests``,
+    ``fdr_bh``) across the target groups of one programme x outcome x method: every row but group
+    "all", which is one pre-specified estimate per programme and has a p-value and no q-value.
+    A group is a finding at false-discovery rate 5% when its q-value is below 0.05.
+    Left out of the families, with both values empty: rows marked ``suppressed`` (so a p-value
+    never shows a hidden cell, and the family is what a reader of the published table sees), rows
+    without an estimate or a positive standard error, and the naive rows (:data:`UNTESTED_METHODS`).
+    """
+    out = effects.copy()
+    tested = ~out["method"].astype(str).isin(UNTESTED_METHODS).to_numpy()
+    if "suppressed" in out:
+        tested &= ~out["suppressed"].fillna(True).astype(bool).to_numpy()
+    p = np.where(tested, normal_p_value(pd.to_numeric(out["estimate"], errors="coerce"),
+                                        pd.to_numeric(out["std_error"], errors="coerce")), np.nan)
+    family = (out["programme"].astype(str) + "\x1f" + out["outcome"].astype(str) + "\x1f"
+              + out["method"].astype(str)).to_numpy()
+    in_family = (out["group"].astype(str) != "all").to_numpy()
+    q = fdr_q_values(np.where(in_family, p, np.nan), family)
+    out["p_value"] = pd.array(p, dtype="Float64")
+    out["q_value"] = pd.array(q, dtype="Float64")
+    return out
 
 
 def propensity_histogram(propensity: pd.DataFrame, bins: int = 20) -> pd.DataFrame:
@@ -699,11 +789,13 @@ def propensity_histogram(propensity: pd.DataFrame, bins: int = 20) -> pd.DataFra
 
 
 def estimate_effects(risk: RiskSets, *, methods=("naive", "matching", "dml"), random_state: int | None = None,
-                     n_folds: int = 5, parallel=None) -> dict[str, object]:
+                     n_folds: int = 5, parallel=None, sensitivity_outcomes=()) -> dict[str, object]:
     """All methods side by side on the same risk sets; returns the tables the run writes.
 
     Keys: effects (contract layout, every method), effects_balance, effects_overlap,
-    effects_propensity (histogram), risk_set_log; and 'results' (the EffectResults per method).
+    effects_propensity (histogram), risk_set_log; effects_sensitivity when ``sensitivity_outcomes``
+    are given (the bounds of the dml estimates of group "all", see :class:`DynamicDML`); and
+    'results' (the EffectResults per method).
     """
     results: dict[str, EffectResults] = {}
     frames = []
@@ -711,7 +803,8 @@ def estimate_effects(risk: RiskSets, *, methods=("naive", "matching", "dml"), ra
     if "naive" in methods:
         frames.append(naive_effects(risk))
     estimators = {"matching": lambda: DynamicMatching(random_state=random_state, parallel=parallel),
-                  "dml": lambda: DynamicDML(n_folds=n_folds, random_state=random_state, parallel=parallel)}
+                  "dml": lambda: DynamicDML(n_folds=n_folds, random_state=random_state, parallel=parallel,
+                                            sensitivity_outcomes=sensitivity_outcomes)}
     for method in ("matching", "dml"):
         if method not in methods:
             continue
@@ -734,6 +827,8 @@ def estimate_effects(risk: RiskSets, *, methods=("naive", "matching", "dml"), ra
     if main is not None:
         tables["effects_overlap"] = main.overlap.assign(method=main.method)
         tables["effects_propensity"] = propensity_histogram(main.propensity)
+    if "dml" in results and sensitivity_outcomes:
+        tables["effects_sensitivity"] = results["dml"].sensitivity
     return tables
 
 

@@ -83,6 +83,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from .doubly_robust import SENSITIVITY_COLUMNS, att_sensitivity_inputs, sensitivity_bounds
 from .effects import (
     ALL_OUTCOMES,
     GROUP_COLUMNS,
@@ -103,11 +104,20 @@ BLP_COLUMNS = ("programme", "outcome", "target", "term", "reference", "estimate"
                "ci_lower", "ci_upper", "persons")
 CALIBRATION_COLUMNS = ("programme", "outcome", "target", "group", "predicted", "estimate", "std_error", "z",
                        "p_value", "ci_lower", "ci_upper", "persons")
-SENSITIVITY_COLUMNS = ("programme", "outcome", "target", "estimate", "std_error", "p_value", "ci_lower", "ci_upper",
-                       "c_y", "c_t", "bound_lower", "bound_upper", "sensitivity_ci_lower", "sensitivity_ci_upper",
-                       "robustness_value", "robustness_value_estimate", "persons")
 POLICY_COLUMNS = ("outcome", "leaf", "group", "programme", "persons", "estimate", "std_error", "ci_lower",
-                  "ci_upper", "effect", "effect_ci_lower", "effect_ci_upper")
+                  "ci_upper", "effect", "effect_ci_lower", "effect_ci_upper", "tree_programme", "tree_effect",
+                  "tree_effect_ci_lower", "tree_effect_ci_upper", "heterogeneity_detected")
+#: Columns of the heterogeneity tests (effects_heterogeneity).
+TEST_COLUMNS = ("programme", "outcome", "target", "test", "statistic", "df", "p_value", "persons")
+#: The tests, in the order listed: the joint Wald test of the BLP's group terms (the one that
+#: decides ``heterogeneity_detected``), then the calibration slope (Chernozhukov et al. 2018).
+TESTS = ("blp_wald", "calibration_slope")
+#: Group terms with fewer participants than this are left out of the joint test (their
+#: coefficients are suppressed in effects_blp, and a clustered variance resting on a handful of
+#: persons is unreliable).
+MIN_TEST_PERSONS = 10
+#: Level of the heterogeneity tests (Holm-corrected across programmes) that decides ``heterogeneity_detected``.
+DETECTION_ALPHA = 0.05
 #: The reference category of every group dimension (the first contract value).
 REFERENCE = {dim: values[0] for dim, values in GROUP_VALUES.items()}
 
@@ -231,31 +241,40 @@ def _sensitivity_ate(y, t, gamma, e, j, w, codes, n_clusters):
 
 
 def _sensitivity_att(y, t, mu, e, j, w, keep, codes, n_clusters):
-    """The same inputs for the ATT of treatment j vs control 0 among the rows in ``keep``.
+    """The same inputs for the ATT of treatment j vs control 0 among the rows in ``keep``:
+    :func:`~reintegration_effects.doubly_robust.att_sensitivity_inputs` (one formula for this
+    analysis and the headline :class:`~reintegration_effects.effects.DynamicDML`)."""
+    return att_sensitivity_inputs(y, t == j, t == 0, mu[:, 0], mu[:, j], e[:, j] / (e[:, j] + e[:, 0]), w, keep,
+                                  codes, n_clusters)
 
-    pi = share of j among the (weighted) rows with treatment 0 or j; c = e_j / (e_j + e_0) the
-    conditional propensity; alpha = D/pi - (1 - D) c/(1 - c)/pi the ATT's Riesz representer;
-    theta = mean alpha (Y - mu0) (the ATT); sigma = mean (Y - mu_T)^2; nu = mean of
-    2 D/(pi^2 (1 - c)) - alpha^2 (debiased E alpha^2). Influence terms account for pi being estimated.
+
+def joint_wald_test(beta: np.ndarray, cov: np.ndarray) -> tuple[float, int, float]:
+    """Wald test that every coefficient in ``beta`` is zero, with their full covariance ``cov``.
+
+    W = beta' cov^+ beta, chi-square with rank(cov) degrees of freedom (the pseudo-inverse and the
+    rank guard against a singular covariance: a term that is a combination of others adds nothing).
+    Returns (W, df, p). Not the marginal z-tests: correlated coefficients are tested jointly.
     """
-    sub = keep & ((t == 0) | (t == j))
-    d = (t == j) & sub
-    ww = np.where(sub, w, 0.0)
-    sw = ww.sum()
-    pi = (ww * d).sum() / sw
-    c = e[:, j] / (e[:, j] + e[:, 0])
-    odds = c / (1 - c)
-    alpha = np.where(d, 1 / pi, -odds / pi)
-    r0 = y - mu[:, 0]
-    mu_obs = np.where(d, mu[:, j], mu[:, 0])
-    theta_s = alpha * r0
-    sigma_s = (y - mu_obs) ** 2
-    nu_s = 2 * d / (pi**2 * (1 - c)) - alpha**2
-    theta = (ww * theta_s).sum() / sw
-    sigma = (ww * sigma_s).sum() / sw
-    nu = (ww * nu_s).sum() / sw
-    u = np.column_stack([ww * (theta_s - d * theta / pi), ww * (sigma_s - sigma), ww * (nu_s - nu)]) / sw
-    return theta, sigma, nu, _cluster_cov(u, codes, n_clusters, small_sample=False)
+    from scipy.stats import chi2
+
+    beta = np.asarray(beta, dtype=float)
+    cov = np.asarray(cov, dtype=float)
+    if beta.size == 0 or not np.isfinite(beta).all() or not np.isfinite(cov).all():
+        return np.nan, 0, np.nan
+    df = int(np.linalg.matrix_rank(cov))
+    if df == 0:
+        return np.nan, 0, np.nan
+    w = float(beta @ np.linalg.pinv(cov) @ beta)
+    return w, df, float(chi2.sf(w, df))
+
+
+def holm_detected(p_values, alpha: float = DETECTION_ALPHA) -> bool:
+    """Whether any of the p-values rejects at ``alpha`` after Holm's correction (statsmodels)."""
+    from statsmodels.stats.multitest import multipletests
+
+    p = np.asarray(p_values, dtype=float)
+    p = p[np.isfinite(p)]
+    return bool(p.size) and bool(multipletests(p, alpha=alpha, method="holm")[0].any())
 
 
 def _outcome_models(y, t, gamma, e):
@@ -414,7 +433,7 @@ class HeterogeneityAnalysis:
 
         z = np.column_stack([np.ones(len(fs)), xb.to_numpy()])
         terms = ["intercept", *xb.columns]
-        blp, cal, sens = [], [], []
+        blp, cal, sens, tests, slopes = [], [], [], [], []
         folds = self._person_folds(fs["pcode"].to_numpy(), seed_folds)
         for j, prog in enumerate(programmes, start=1):
             a, s, keep, dj = self._scores(t, j, y, gamma, mu, e, w)
@@ -424,16 +443,27 @@ class HeterogeneityAnalysis:
             if self.target == "treated":
                 log.append((f"{prog}: participants off support (e_P/(e_P+e_none) > {self.trim})",
                             int(((t == j) & ~keep).sum())))
-            blp.append(self._blp(prog, z, terms, a, s, dj, codes, n_cl))
+            blp_rows, wald = self._blp(prog, z, terms, a, s, dj, codes, n_cl)
+            blp.append(blp_rows)
+            tests.append(wald)
             cal.append(self._calibration(prog, z, a, s, dj, codes, n_cl, folds))
+            slope = cal[-1][-1]
+            slopes.append(dict(programme=prog, outcome=self.outcome, target=self.target, test="calibration_slope",
+                               statistic=slope["z"] ** 2, df=1, p_value=slope["p_value"], persons=slope["persons"]))
             sens.append(self._sensitivity(prog, j, y, t, gamma, mu, e, w, keep, codes, n_cl))
+        tests = pd.DataFrame(tests + slopes, columns=list(TEST_COLUMNS))
+        detected = holm_detected(tests.loc[tests["test"] == TESTS[0], "p_value"])
+        log.append((f"heterogeneity detected (any programme's {TESTS[0]} test, Holm-corrected, "
+                    f"at {DETECTION_ALPHA})", int(detected)))
         policy = self._policy(fs, labels, t, y, gamma, e_raw, w, codes, n_cl, seed_split, seed_tree, log)
+        policy["heterogeneity_detected"] = detected
         return HeterogeneityResults(
             outcome=self.outcome, target=self.target, programmes=programmes,
             blp=pd.DataFrame([r for rows in blp for r in rows], columns=list(BLP_COLUMNS)),
             calibration=pd.DataFrame([r for rows in cal for r in rows], columns=list(CALIBRATION_COLUMNS)),
             sensitivity=pd.DataFrame(sens, columns=list(SENSITIVITY_COLUMNS)),
             policy=policy,
+            tests=tests,
             log=pd.DataFrame(log, columns=["item", "value"]),
             estimator=est, model=self,
         )
@@ -484,7 +514,11 @@ class HeterogeneityAnalysis:
                 persons = _persons(codes, dj & (z[:, k] == 1))
             rows.append({**self._row(prog, float(beta[k]), float(se[k])), "term": term, "reference": ref,
                          "persons": persons})
-        return rows
+        tested = [k for k in range(1, len(terms)) if rows[k]["persons"] >= MIN_TEST_PERSONS]
+        stat, df, p = joint_wald_test(beta[tested], cov[np.ix_(tested, tested)])
+        test = dict(programme=prog, outcome=self.outcome, target=self.target, test="blp_wald", statistic=stat,
+                    df=df, p_value=p, persons=rows[0]["persons"])
+        return rows, test
 
     def _calibration(self, prog, z, a, s, dj, codes, n_cl, folds):
         pred = np.zeros(len(a))
@@ -512,8 +546,6 @@ class HeterogeneityAnalysis:
         return rows
 
     def _sensitivity(self, prog, j, y, t, gamma, mu, e, w, keep, codes, n_cl):
-        from econml.validate.sensitivity_analysis import RV, sensitivity_interval
-
         if self.target == "all":
             theta, sigma, nu, cov = _sensitivity_ate(y, t, gamma, e, j, w, codes, n_cl)
         else:
@@ -522,17 +554,8 @@ class HeterogeneityAnalysis:
         row = {**self._row(prog, float(theta), se), "c_y": self.c_y, "c_t": self.c_t,
                "persons": _persons(codes, (t == j) & keep)}
         row.pop("z")
-        if sigma < 0 or nu < 0:  # econml refuses these; the bound is then undefined
-            row.update(bound_lower=np.nan, bound_upper=np.nan, sensitivity_ci_lower=np.nan,
-                       sensitivity_ci_upper=np.nan, robustness_value=np.nan, robustness_value_estimate=np.nan)
-            return row
-        args = dict(theta=theta, sigma=sigma, nu=nu, cov=cov, alpha=self.alpha)
-        row["bound_lower"], row["bound_upper"] = (float(v) for v in sensitivity_interval(
-            **args, c_y=self.c_y, c_t=self.c_t, rho=self.rho, interval_type="theta"))
-        row["sensitivity_ci_lower"], row["sensitivity_ci_upper"] = (float(v) for v in sensitivity_interval(
-            **args, c_y=self.c_y, c_t=self.c_t, rho=self.rho, interval_type="ci"))
-        row["robustness_value"] = float(RV(**args, null_hypothesis=0, interval_type="ci"))
-        row["robustness_value_estimate"] = float(RV(**args, null_hypothesis=0, interval_type="theta"))
+        row.update(sensitivity_bounds(theta, sigma, nu, cov, c_y=self.c_y, c_t=self.c_t, rho=self.rho,
+                                      alpha=self.alpha))
         return row
 
     def _policy(self, fs, labels, t, y, gamma, e_raw, w, codes, n_cl, seed_split, seed_tree, log) -> pd.DataFrame:
@@ -569,15 +592,24 @@ class HeterogeneityAnalysis:
         out = []
         total_gain = np.zeros(len(fs))
         total_effect = np.zeros(len(fs))
+        q = _z(self.alpha)
         for n, leaf in enumerate(sorted(descriptions), start=1):
             in_leaf = support & (leaf_of == leaf)
-            k = int(np.bincount(choice[in_leaf], minlength=len(labels)).argmax())
+            m = in_leaf & rows_est
+            k_tree = int(np.bincount(choice[in_leaf], minlength=len(labels)).argmax())
+            # the tree's choice, judged on the estimation half: a programme is recommended only
+            # where its estimated effect (vs none) in the leaf is positive, else none
+            t_ef, t_se = _ratio(w[m], w[m] * (gamma[m, k_tree] - gamma[m, 0]), codes[m], n_cl)
+            k = k_tree if k_tree != 0 and np.isfinite(t_ef) and t_ef > 0 else 0
             gain = gamma[:, k] - y
             effect = gamma[:, k] - gamma[:, 0]
             total_gain[in_leaf] = gain[in_leaf]
             total_effect[in_leaf] = effect[in_leaf]
-            out.append(self._policy_row(str(n), descriptions[leaf], labels[k], in_leaf, rows_est, gain, effect, w,
-                                        codes, n_cl))
+            row = self._policy_row(str(n), descriptions[leaf], labels[k], in_leaf, rows_est, gain, effect, w,
+                                   codes, n_cl)
+            row.update(tree_programme=labels[k_tree], tree_effect=t_ef, tree_effect_ci_lower=t_ef - q * t_se,
+                       tree_effect_ci_upper=t_ef + q * t_se)
+            out.append(row)
         out.append(self._policy_row("all", "all", "policy", support, rows_est, total_gain, total_effect, w, codes,
                                     n_cl))
         return pd.DataFrame(out, columns=list(POLICY_COLUMNS))
@@ -589,7 +621,9 @@ class HeterogeneityAnalysis:
         ef, ef_se = _ratio(w[m], w[m] * effect[m], codes[m], n_cl)
         return dict(outcome=self.outcome, leaf=leaf, group=group, programme=programme,
                     persons=_persons(codes, in_leaf), estimate=g, std_error=g_se, ci_lower=g - q * g_se,
-                    ci_upper=g + q * g_se, effect=ef, effect_ci_lower=ef - q * ef_se, effect_ci_upper=ef + q * ef_se)
+                    ci_upper=g + q * g_se, effect=ef, effect_ci_lower=ef - q * ef_se, effect_ci_upper=ef + q * ef_se,
+                    tree_programme=programme if leaf == "all" else None, tree_effect=np.nan,
+                    tree_effect_ci_lower=np.nan, tree_effect_ci_upper=np.nan)
 
 
 def _z(alpha: float) -> float:
@@ -671,6 +705,7 @@ class HeterogeneityResults:
     calibration: pd.DataFrame
     sensitivity: pd.DataFrame
     policy: pd.DataFrame
+    tests: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=list(TEST_COLUMNS)))
     log: pd.DataFrame = field(default_factory=pd.DataFrame)
     estimator: object = None
     model: object = None
@@ -682,7 +717,13 @@ class HeterogeneityResults:
     def to_frames(self) -> dict[str, pd.DataFrame]:
         """The tables the run writes, under their output names (count columns are ``persons``)."""
         return {"effects_blp": self.blp.copy(), "effects_calibration": self.calibration.copy(),
-                "effects_sensitivity": self.sensitivity.copy(), "policy": self.policy.copy()}
+                "effects_sensitivity": self.sensitivity.copy(), "policy": self.policy.copy(),
+                "effects_heterogeneity": self.tests.copy()}
+
+    @property
+    def heterogeneity_detected(self) -> bool:
+        """Any programme's joint BLP test rejects at 5% after Holm's correction across programmes."""
+        return holm_detected(self.tests.loc[self.tests["test"] == TESTS[0], "p_value"])
 
     def plot_calibration(self, programme: str, ax=None):
         """Mean predicted effect against the DR estimate per quantile group (aggregates only)."""

@@ -404,7 +404,8 @@ TABLE_RULES: dict[str, str] = {
     "sustainable_vs_short_by_programme": "two shares and their difference: every group, its events and "
                                          "non-events >=10; statistics recomputed from the rounded counts",
     "effects": "estimates: rows with <10 treated or control rows suppressed (any method); naive "
-               "differences rounded to 1/(smaller group) precision; group sizes rounded to 5",
+               "differences rounded to 1/(smaller group) precision; group sizes rounded to 5; p_value and "
+               "q_value (BH across groups) from the published rows only, empty where suppressed or naive",
     "effects_overlap": "shares off support: numerator, denominator and complement >=10; from rounded counts",
     "effects_propensity": "histogram counts on fixed bins 0.00-0.05, ...: cells <10 suppressed, rounded to 5",
     "effects_balance": "standardised differences and variance ratios (aggregates of >=10 rows): no counts",
@@ -414,6 +415,10 @@ TABLE_RULES: dict[str, str] = {
     "policy": "model output (policy tree leaves): leaves with <10 persons suppressed, persons rounded to 5",
     "effects_plain_language": "sentences built from the protected effects table only",
     "risk_set_log": "counts per line: <10 (and 0) suppressed, rounded to 5",
+    "effects_heterogeneity": "test statistics per programme (joint Wald test of the BLP, calibration slope): "
+                             "rows with <10 persons suppressed, persons rounded to 5",
+    "effects_truth": "simulated truth (the built-in municipality's known effects, not person data): groups with "
+                     "<10 simulated starts suppressed, n_treated rounded to 5; written for simulated runs only",
     "cleaning_log": "counts per line: <10 (and 0) suppressed, rounded to 5",
     "km": "curve from protected counts: intervals merged until >=10 events, >=10 survivors; "
           "events and effective at-risk rounded to 5; survival and bands recomputed from them",
@@ -520,8 +525,15 @@ def _plan_career_quality(name: str, df: pd.DataFrame) -> tuple[pd.DataFrame, tup
 
 
 def _plan_effects(name: str, df: pd.DataFrame) -> tuple[pd.DataFrame, tuple[str, ...]]:
-    """The disclosure plan of effects: see its rule in :data:`OUTPUT_TABLES`."""
-    return _protect_effects(df), ("n_treated", "n_control")
+    """The disclosure plan of effects: see its rule in :data:`OUTPUT_TABLES`.
+
+    ``p_value`` and ``q_value`` (:func:`~reintegration_effects.effects.add_multiplicity`) are
+    computed after the protection, from the published rows only: a suppressed row has neither and
+    is not part of its family, so no test statistic shows a hidden estimate.
+    """
+    from .effects import add_multiplicity
+
+    return add_multiplicity(_protect_effects(df)), ("n_treated", "n_control")
 
 
 def _plan_effects_overlap(name: str, df: pd.DataFrame) -> tuple[pd.DataFrame, tuple[str, ...]]:
@@ -594,6 +606,15 @@ def _plan_flows_overig(name: str, df: pd.DataFrame) -> tuple[pd.DataFrame, tuple
     of 5 within 4 of its exact count, and at least 10 when that is): the parts add up to flows.csv
     exactly and say nothing about overig beyond its published value. ``persons_overig`` repeats
     flows.csv's overig; ``share_of_overig`` is computed from the published counts.
+def _plan_effects_truth(name: str, df: pd.DataFrame) -> tuple[pd.DataFrame, tuple[str, ...]]:
+    """The disclosure plan of effects_truth: see its rule in :data:`OUTPUT_TABLES`.
+
+    Simulated, not person data; protected like ``effects`` all the same (a group with fewer than
+    10 starts shows no truth), so it never shows more than the estimates beside it.
+    """
+    return _rows(df, "n_treated"), ("n_treated",)
+
+
 
     ``df``: :func:`~reintegration_effects.flows.flows_overig`, whose ``attrs["flows"]`` holds the
     exact flows table of the same cohorts (its protection is redone here, the same as flows.csv's).
@@ -720,6 +741,8 @@ OUTPUT_TABLES: dict[str, OutputTable] = {
 
 
 def protect_table(name: str, df: pd.DataFrame) -> tuple[pd.DataFrame, tuple[str, ...]]:
+    "effects_heterogeneity": _plan_effects_blp,
+    "effects_truth": _plan_effects_truth,
     """The protected version of output table ``name`` and its count columns (for the gate)."""
     table = OUTPUT_TABLES.get(name)
     if table is None:

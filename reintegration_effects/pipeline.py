@@ -157,7 +157,7 @@ def step_effects(ctx: RunContext) -> str:
     from .outputs import protect_table
     from .plain_language import add_sensitivity_sentences, plain_language
 
-    het_tables = ("effects_blp", "effects_calibration", "effects_sensitivity", "policy")
+    het_tables = ("effects_blp", "effects_calibration", "effects_heterogeneity", "policy")
     risk = build_risk_sets(ctx.panel, ctx.data, max_rows=ctx.max_risk_set_rows, random_state=ctx.seed)
     used = set(risk.frame.loc[risk.frame["treatment"] != "none", "treatment"])
     unused = [p for p in risk.programmes if p not in used]
@@ -171,22 +171,32 @@ def step_effects(ctx: RunContext) -> str:
                   f"{ctx.data.window_start:%Y-%m-%d} to {ctx.data.window_end:%Y-%m-%d}" if not risk.programmes
                   else "no person-month on bijstand without a programme start: no comparison pool")
         ctx.notes.append(InsufficientDataError(reason).note(
-            ("effects", "effects_balance", "effects_overlap", "effects_propensity", *het_tables,
-             "effects_plain_language")))
+            ("effects", "effects_balance", "effects_overlap", "effects_propensity", "effects_sensitivity",
+             *het_tables, "effects_plain_language")))
         if isinstance(risk.log, pd.DataFrame) and len(risk.log):
             _write(ctx, {"risk_set_log": risk.log})
         return f"{reason}: no effects estimated"
-    tables = estimate_effects(risk, random_state=ctx.seed, parallel=ctx.parallel)
+    het_model = HeterogeneityAnalysis(random_state=ctx.seed)
+    # the sensitivity bounds on the headline dml fit itself (same nuisances, rows and estimate as effects.csv)
+    tables = estimate_effects(risk, random_state=ctx.seed, parallel=ctx.parallel,
+                              sensitivity_outcomes=(het_model.outcome,))
     tables.pop("results")
     ctx.notes.extend(tables.pop("notes", []))
+    if isinstance(tables.get("effects_sensitivity"), pd.DataFrame):
+        tables["effects_sensitivity"] = add_sensitivity_sentences(tables["effects_sensitivity"], lang=ctx.lang,
+                                                                  alpha=het_model.alpha)
     try:
-        het = HeterogeneityAnalysis(random_state=ctx.seed).fit(risk)
+        het = het_model.fit(risk)
     except InsufficientDataError as e:  # too few participants per programme for the effect modifiers
         ctx.notes.append(e.note(het_tables))
     else:
-        tables.update(het.to_frames())
-        tables["effects_sensitivity"] = add_sensitivity_sentences(tables["effects_sensitivity"], lang=ctx.lang,
-                                                                  alpha=het.model.alpha)
+        frames = het.to_frames()
+        frames.pop("effects_sensitivity")  # its own first stage's bounds: the run publishes the headline's
+        tables.update(frames)
+    if ctx.simulated and ctx.truth_dir is not None:  # the built-in municipality: its true effects, for the report
+        truth = pd.read_csv(Path(ctx.truth_dir) / "true_effects.csv")
+        tables["effects_truth"] = truth[["programme", "group", "outcome", "method", "estimate", "n_treated"]].rename(
+            columns={"estimate": "truth"})
     written = _write(ctx, tables)
     protected, _ = protect_table("effects", tables["effects"])  # sentences only from published cells
     written += _write(ctx, {"effects_plain_language": plain_language(protected, lang=ctx.lang)})

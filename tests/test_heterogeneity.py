@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -21,7 +19,7 @@ from reintegration_effects.heterogeneity import (
     _sensitivity_ate,
 )
 from reintegration_effects.panel import build_panel
-from reintegration_effects.plain_language import add_sensitivity_sentences, plain_language
+from reintegration_effects.plain_language import add_sensitivity_sentences
 
 #: The simulated age gradient of job coaching is largest on this outcome (truth: 8.9 points for
 #: 18-26, 0 for 50+, seed 11); on off_bijstand_6_18m it is 3 points, which 4,000 simulated persons
@@ -71,7 +69,8 @@ def test_blp_table_layout(fitted):
                                                           "work_experience"}
     for _, g in b.groupby("programme"):
         assert g.term.iloc[0] == "intercept"
-        assert {"sex=F", "age=27-49", "age=50+", "migration=non_western", "education=medium"} <= set(g.term)
+        assert {"sex=F", "age=27-49", "age=50+", f"migration={GROUP_VALUES['migration'][2]}",
+                "education=medium"} <= set(g.term)
     assert not (b.term.isin(["sex=M", "age=18-26", "migration=dutch", "household=single", "education=low"])).any()
     assert ((b.ci_lower <= b.estimate) & (b.estimate <= b.ci_upper)).all()
     assert (b.std_error > 0).all()
@@ -126,13 +125,18 @@ def test_policy_tree_recommends_real_programmes(fitted):
         for part in group.split("; "):
             dim, values = part.split("=", 1)
             assert all(f"{dim}={v}" in labels for v in values.split("|")), group
-    # none recommended -> effect vs none is exactly 0
+    # none recommended -> effect vs none is exactly 0; a recommended programme has a positive effect
     assert (leaves.loc[leaves.programme == NONE, "effect"] == 0).all()
+    assert (leaves.loc[leaves.programme != NONE, "effect"] > 0).all()
+    assert (leaves.loc[leaves.programme != NONE, "programme"] == leaves.loc[leaves.programme != NONE,
+                                                                              "tree_programme"]).all()
+    assert p.heterogeneity_detected.nunique() == 1
 
 
 def test_to_frames_names_and_counts(fitted):
     frames = fitted.to_frames()
-    assert set(frames) == {"effects_blp", "effects_calibration", "effects_sensitivity", "policy"}
+    assert set(frames) == {"effects_blp", "effects_calibration", "effects_sensitivity", "policy",
+                           "effects_heterogeneity"}
     for name, df in frames.items():
         assert "persons" in df.columns, name
         assert not {"person_id", "pcode"} & set(df.columns), name
