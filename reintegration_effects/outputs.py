@@ -413,12 +413,12 @@ TABLE_RULES: dict[str, str] = {
     "effects_calibration": "model output: rows with <10 persons suppressed, persons rounded to 5",
     "effects_sensitivity": "model output: rows with <10 persons suppressed, persons rounded to 5",
     "policy": "model output (policy tree leaves): leaves with <10 persons suppressed, persons rounded to 5",
-    "effects_plain_language": "sentences built from the protected effects table only",
-    "risk_set_log": "counts per line: <10 (and 0) suppressed, rounded to 5",
     "effects_heterogeneity": "test statistics per programme (joint Wald test of the BLP, calibration slope): "
                              "rows with <10 persons suppressed, persons rounded to 5",
     "effects_truth": "simulated truth (the built-in municipality's known effects, not person data): groups with "
                      "<10 simulated starts suppressed, n_treated rounded to 5; written for simulated runs only",
+    "effects_plain_language": "sentences built from the protected effects table only",
+    "risk_set_log": "counts per line: <10 (and 0) suppressed, rounded to 5",
     "cleaning_log": "counts per line: <10 (and 0) suppressed, rounded to 5",
     "km": "curve from protected counts: intervals merged until >=10 events, >=10 survivors; "
           "events and effective at-risk rounded to 5; survival and bands recomputed from them",
@@ -584,6 +584,15 @@ def _plan_effects_blp(name: str, df: pd.DataFrame) -> tuple[pd.DataFrame, tuple[
     return out, ("persons",)
 
 
+def _plan_effects_truth(name: str, df: pd.DataFrame) -> tuple[pd.DataFrame, tuple[str, ...]]:
+    """The disclosure plan of effects_truth: see its rule in :data:`OUTPUT_TABLES`.
+
+    Simulated, not person data; protected like ``effects`` all the same (a group with fewer than
+    10 starts shows no truth), so it never shows more than the estimates beside it.
+    """
+    return _rows(df, "n_treated"), ("n_treated",)
+
+
 def _plan_effects_plain_language(name: str, df: pd.DataFrame) -> tuple[pd.DataFrame, tuple[str, ...]]:
     """The disclosure plan of effects_plain_language: see its rule in :data:`OUTPUT_TABLES`. built from the already protected effects table."""
     return df, ()
@@ -606,15 +615,6 @@ def _plan_flows_overig(name: str, df: pd.DataFrame) -> tuple[pd.DataFrame, tuple
     of 5 within 4 of its exact count, and at least 10 when that is): the parts add up to flows.csv
     exactly and say nothing about overig beyond its published value. ``persons_overig`` repeats
     flows.csv's overig; ``share_of_overig`` is computed from the published counts.
-def _plan_effects_truth(name: str, df: pd.DataFrame) -> tuple[pd.DataFrame, tuple[str, ...]]:
-    """The disclosure plan of effects_truth: see its rule in :data:`OUTPUT_TABLES`.
-
-    Simulated, not person data; protected like ``effects`` all the same (a group with fewer than
-    10 starts shows no truth), so it never shows more than the estimates beside it.
-    """
-    return _rows(df, "n_treated"), ("n_treated",)
-
-
 
     ``df``: :func:`~reintegration_effects.flows.flows_overig`, whose ``attrs["flows"]`` holds the
     exact flows table of the same cohorts (its protection is redone here, the same as flows.csv's).
@@ -719,6 +719,8 @@ _PLANS = {
     "effects_calibration": _plan_effects_blp,
     "effects_sensitivity": _plan_effects_blp,
     "policy": _plan_effects_blp,
+    "effects_heterogeneity": _plan_effects_blp,
+    "effects_truth": _plan_effects_truth,
     "effects_plain_language": _plan_effects_plain_language,
     "effects_balance": _plan_effects_balance,
     "ph_tests": _plan_effects_balance,
@@ -741,8 +743,6 @@ OUTPUT_TABLES: dict[str, OutputTable] = {
 
 
 def protect_table(name: str, df: pd.DataFrame) -> tuple[pd.DataFrame, tuple[str, ...]]:
-    "effects_heterogeneity": _plan_effects_blp,
-    "effects_truth": _plan_effects_truth,
     """The protected version of output table ``name`` and its count columns (for the gate)."""
     table = OUTPUT_TABLES.get(name)
     if table is None:
