@@ -15,12 +15,12 @@ from dataclasses import dataclass, field
 SEX = ("M", "F")
 #: Migration background in CBS's 2022 classification ("herkomst"), the groups every table uses:
 #: Dutch origin (born in the Netherlands, both parents born in the Netherlands), origin in Europe
-#: excluding the Netherlands (Turkey included), origin outside Europe, unknown. The slots keep the
+#: excluding the Netherlands, origin outside Europe (Turkey included: CBS, 'herkomstland'), unknown. The slots keep the
 #: positions of the pre-2022 codes they replace (western -> europe, non_western -> outside_europe).
 MIGRATION = ("dutch", "europe", "outside_europe", "unknown")
 #: The pre-2022 CBS classification (westers / niet-westers), still accepted in ``persons``. It cannot
-#: be mapped exactly (Turkey was non-western and is European now; Indonesia, Japan, North America and
-#: Oceania were western and are outside Europe now); ``validate`` maps it with
+#: be mapped exactly: non_western lies wholly outside Europe, but Indonesia, Japan, North America and
+#: Oceania were western and are outside Europe now; ``validate`` maps it with
 #: :data:`MIGRATION_PRE_2022_MAP` as a stated approximation and says so in the cleaning log.
 MIGRATION_PRE_2022 = ("western", "non_western")
 MIGRATION_PRE_2022_MAP = {"western": "europe", "non_western": "outside_europe"}

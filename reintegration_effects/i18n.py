@@ -424,6 +424,7 @@ NL: dict[str, str] = {
     "risklog.starts used as time zero": "gebruikte starts (tijdstip nul)",
     # ---------------------------------------------------------------- summary, conclusions, limitations (issue 13)
     "chapter.conclusions": "Conclusies",
+    "data.reason.migration_pre_2022": "herkomst in de CBS-indeling van vóór 2022 (westers/niet-westers), omgezet naar de indeling van 2022: westers → Europa, niet-westers → buiten Europa. Niet-westers ligt geheel buiten Europa; westers omvatte ook Indonesië, Japan, Noord-Amerika en Oceanië, die nu buiten Europa vallen (een benadering)",
     "chapter.diagnostics": "Diagnostiek",
     "nav.diagnostics": "Diagnostiek",
     "diagnostics.intro": "De controles van de schatters: kloppen de voorspelde verschillen in effect tussen groepen (kalibratie), gelden de aannames van de hazardmodellen, lijken deelnemers en vergelijkingsgroep na matching op elkaar (balans), zijn er voor alle deelnemers vergelijkbare niet-deelnemers (overlap), en hoeveel starts en vergelijkingen zijn gebruikt.",
@@ -902,6 +903,7 @@ EN: dict[str, str] = {
     "risklog.starts used as time zero": "starts used (time zero)",
     # ---------------------------------------------------------------- summary, conclusions, limitations (issue 13)
     "chapter.conclusions": "Conclusions",
+    "data.reason.migration_pre_2022": "origin in the CBS classification before 2022 (western/non-western), converted to the 2022 one: western → Europe, non-western → outside Europe. Non-western lies wholly outside Europe; western also included Indonesia, Japan, North America and Oceania, now outside Europe (an approximation)",
     "chapter.diagnostics": "Diagnostics",
     "nav.diagnostics": "Diagnostics",
     "diagnostics.intro": "The estimators' checks: do the predicted differences in effect between groups hold up (calibration), do the hazard models' assumptions hold, are participants and comparison group alike after matching (balance), does every participant have comparable non-participants (overlap), and how many starts and comparisons were used.",
@@ -993,6 +995,7 @@ _REASONS = (
     (r"^dropped unknown column\(s\): (?P<columns>.*)$", "data.reason.dropped_columns"),
     (r"^window (?P<start>\d{4}-\d{2}-\d{2}) to (?P<end>\d{4}-\d{2}-\d{2}) \((?P<source>.*)\)$", "data.reason.window"),
     (r"^window unknown", "data.reason.window_unknown"),
+    (r"^migration_background in the pre-2022 CBS classification", "data.reason.migration_pre_2022"),
 )
 
 

@@ -479,8 +479,9 @@ class _Table:
 
         Pre-2022 codes are mapped to the 2022 groups (western -> europe, non_western ->
         outside_europe) with a cleaning-log line saying it is an approximation: the two cannot be
-        converted exactly (Turkey was non-western and is European in 2022; Indonesia, Japan, North
-        America and Oceania were western and are outside Europe). A file holding codes of both
+        converted exactly: non_western lies wholly outside Europe (Turkey is outside Europe in CBS's
+        2022 classification), but Indonesia, Japan, North America and Oceania were western and are
+        outside Europe now. A file holding codes of both
         classifications is a problem: its groups would mix two definitions that cannot be told
         apart afterwards. ``dutch`` and ``unknown`` belong to both.
         """
@@ -504,8 +505,8 @@ class _Table:
             self.add_log(
                 "kept",
                 "migration_background in the pre-2022 CBS classification, mapped to the 2022 one as an "
-                "approximation: western -> europe, non_western -> outside_europe (Turkey, Indonesia, Japan, "
-                "North America and Oceania change group in 2022)",
+                "approximation: western -> europe, non_western -> outside_europe (Indonesia, Japan, North "
+                "America and Oceania were western and are outside Europe in 2022)",
                 0,  # an information line, as for dropped columns: the rows are counted as kept already
             )
 

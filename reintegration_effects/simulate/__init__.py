@@ -49,10 +49,10 @@ Population
   are non-western; 22% of the non-western stock). The simulator draws and uses the pre-2022 CBS
   categories it was calibrated on (``params.SIM_MIGRATION``; every parameter keeps these names) and
   writes them in CBS's 2022 classification by relabelling: western -> ``europe``, non_western ->
-  ``outside_europe`` (``params.MIGRATION_LABELS``). That is an approximation: in 2022 Turkey moved
-  from non-western to Europe and Indonesia, Japan, North America and Oceania from western to
-  outside Europe, so the true 2022 groups would be about: Europe larger by the Turkish-origin part
-  of non-western, outside Europe smaller. The relabelling changes no random draw: the tables, the
+  ``outside_europe`` (``params.MIGRATION_LABELS``). That is an approximation: non-western lies wholly
+  outside Europe (Turkey is outside Europe in CBS's 2022 classification), but Indonesia, Japan,
+  North America and Oceania moved from western to outside Europe, so the true 2022 groups would
+  be: Europe somewhat smaller, outside Europe larger. The relabelling changes no random draw: the tables, the
   truth and every estimate are those of the old categories under the new names. Education: low 55%, medium 33%, high 12% of the
   known; unknown 7%, 25% for non-western 50+ (about 10% overall).
 - Pre-entry history (for the stock: before its spell) is built backwards from the entry month as
