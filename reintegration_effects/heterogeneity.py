@@ -69,6 +69,24 @@ person-months at which every option has a propensity of at least ``policy_min_pr
 half of the persons and each leaf's gain is estimated on the other half. Gain = the expected
 change in the outcome for a person-month in the leaf if the recommended programme were started
 that month, instead of what happened (Gamma_recommended - Y), with a CI clustered by person.
+A leaf recommends the tree's programme only where that programme's effect (vs none), estimated
+on the held-out half, is positive; otherwise "none" (the tree's choice and its effect stay in
+``tree_programme``, ``tree_effect``). The rule looks at the same half the gains are estimated on,
+so where it changes a leaf to none the policy's total gain is no longer fully honest: it leaves
+out that leaf's negative held-out estimate (weighted by the leaf's share), an optimistic choice.
+
+**Heterogeneity tests** (``tests``, effects_heterogeneity): per programme, the joint Wald test
+that every group coefficient of the BLP is zero, W = b' V^-1 b with V their full person-clustered
+covariance (not the marginal z-tests), chi-square with as many degrees of freedom as tested terms;
+terms with fewer than :data:`MIN_TEST_PERSONS` participants are left out (their rows are suppressed
+in effects_blp and a clustered variance on a handful of persons is unreliable). Then the
+calibration slope (the BLP of the score on the out-of-fold prediction, Chernozhukov, Demirer,
+Duflo & Fernandez-Val 2018, "Generic machine learning inference on heterogeneous treatment
+effects"): 0 = the predictions carry no information, so H0: slope = 0 is a test of heterogeneity
+along the groups too, from one sample split (their median over many splits is not done here).
+``heterogeneity_detected`` (on every policy row): any programme's Wald test rejects at 5% after
+Holm's correction across programmes (statsmodels ``multipletests(method="holm")``); without it the
+data give no basis for targeting, and the report shows no rule.
 
 Every stochastic step (control subsampling, folds, boosting, the honest split, the tree) draws
 its seed from ``random_state`` in ``fit``: the same seed gives the same numbers.
@@ -692,10 +710,17 @@ class HeterogeneityResults:
 
     ``policy``: outcome, leaf ('1'.., and 'all' for the whole policy), group (the leaf's target
     groups in contract labels, '|' = or, '; ' = and), programme (recommended: a programme label or
-    'none'; 'policy' on the 'all' row), persons (persons with a risk-set row in the leaf), estimate,
+    'none'; 'policy' on the 'all' row; a programme only where its estimated effect in the leaf is
+    positive), persons (persons with a risk-set row in the leaf), estimate,
     std_error, ci_lower, ci_upper (expected gain per person-month vs the current assignment, on
     the outcome's scale: shares for 0/1 outcomes), effect, effect_ci_lower, effect_ci_upper (the
-    recommended option vs none; 0 when none is recommended).
+    recommended option vs none; 0 when none is recommended), tree_programme, tree_effect,
+    tree_effect_ci_lower, tree_effect_ci_upper (the tree's own choice and its effect vs none on the
+    held-out half: differs from programme where that effect was not positive),
+    heterogeneity_detected (the same on every row: see ``tests``).
+
+    ``tests`` (effects_heterogeneity): programme, outcome, target, test ('blp_wald' rows first, then
+    'calibration_slope'), statistic (chi-square), df, p_value, persons (participants used).
     """
 
     outcome: str
