@@ -182,9 +182,14 @@ def step_effects(ctx: RunContext) -> str:
                               sensitivity_outcomes=(het_model.outcome,))
     tables.pop("results")
     ctx.notes.extend(tables.pop("notes", []))
-    if isinstance(tables.get("effects_sensitivity"), pd.DataFrame):
+    if isinstance(tables.get("effects_sensitivity"), pd.DataFrame) and len(tables["effects_sensitivity"]):
         tables["effects_sensitivity"] = add_sensitivity_sentences(tables["effects_sensitivity"], lang=ctx.lang,
                                                                   alpha=het_model.alpha)
+    else:  # the bounds belong to the double-ML estimates of group "all": none, no bounds
+        tables.pop("effects_sensitivity", None)
+        ctx.notes.append(InsufficientDataError(
+            "no double-ML estimate of a programme's overall effect (the sensitivity bounds are computed on it)"
+        ).note(("effects_sensitivity",)))
     try:
         het = het_model.fit(risk)
     except InsufficientDataError as e:  # too few participants per programme for the effect modifiers
