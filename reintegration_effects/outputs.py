@@ -384,8 +384,10 @@ def write_cleaning_log(data, out_dir: Path, records: list | None = None) -> Path
 
 #: The rule each output table is published under (docs/disclosure.md has the details).
 TABLE_RULES: dict[str, str] = {
-    "flows": "counts: cells <10 (and 0) suppressed, secondary suppression against row totals, rounded to 5",
-    "flows_by_group": "counts: as flows, with column totals per cohort, horizon and dimension",
+    "flows": "counts: cells <10 (and 0) suppressed, secondary suppression against row totals, rounded to 5; "
+             "the row total (cohort_persons) published rounded",
+    "flows_by_group": "counts: as flows, with column totals per cohort, horizon and dimension; the row total "
+                      "(group_persons) published rounded",
     "transitions": "counts of paths: cells <10 suppressed (secondary within cohort), rounded to 5",
     "typology": "counts: cells <10 suppressed (secondary within cohort), rounded to 5",
     "typology_profile": "shares: numerator, denominator and complement >=10; counts rounded to 5; "
@@ -444,16 +446,36 @@ TABLE_RULES: dict[str, str] = {
 # ------------------------------------------------------------------------------------------------
 
 
+def _with_row_total(protected: pd.DataFrame, df: pd.DataFrame, by: list[str], column: str) -> pd.DataFrame:
+    """``protected`` with ``column``: the rounded exact total of ``persons`` per row ``by`` of ``df``.
+
+    The row totals are the ones :func:`~reintegration_effects.disclosure.protect_counts` already
+    treats as known (its secondary suppression protects every cell against them), so publishing
+    them, rounded, reveals nothing the suppression pattern does not allow for; a total under the
+    minimum cell size is suppressed (NA). The report uses it as the denominator of every share
+    (the cohort or group size), so shares do not change denominator with the suppressed cells.
+    """
+    rules = sdc.CBS_RULES
+    exact = pd.to_numeric(df["persons"], errors="coerce").fillna(0).groupby([df[c] for c in by]).sum()
+    pub = exact.map(lambda x: sdc.round_count(x, rules.rounding_base) if x >= rules.min_persons else pd.NA)
+    keys = pd.MultiIndex.from_frame(protected[by]) if len(by) > 1 else pd.Index(protected[by[0]])
+    out = protected.copy()
+    out[column] = pd.array(pub.reindex(keys).to_numpy(), dtype="Int64")
+    return out
+
+
 def _plan_flows(name: str, df: pd.DataFrame) -> tuple[pd.DataFrame, tuple[str, ...]]:
     """The disclosure plan of flows: see its rule in :data:`OUTPUT_TABLES`."""
-    return sdc.protect_counts(df, by=["cohort", "horizon_months"], cell_col="status", col_totals=False), (
-        "persons",)
+    by = ["cohort", "horizon_months"]
+    out = sdc.protect_counts(df, by=by, cell_col="status", col_totals=False)
+    return _with_row_total(out, df, by, "cohort_persons"), ("persons", "cohort_persons")
 
 
 def _plan_flows_by_group(name: str, df: pd.DataFrame) -> tuple[pd.DataFrame, tuple[str, ...]]:
     """The disclosure plan of flows_by_group: see its rule in :data:`OUTPUT_TABLES`."""
-    return sdc.protect_counts(df, by=["cohort", "horizon_months", "dimension", "group"], cell_col="status",
-                              col_totals=("cohort", "horizon_months", "dimension")), ("persons",)
+    by = ["cohort", "horizon_months", "dimension", "group"]
+    out = sdc.protect_counts(df, by=by, cell_col="status", col_totals=("cohort", "horizon_months", "dimension"))
+    return _with_row_total(out, df, by, "group_persons"), ("persons", "group_persons")
 
 
 def _plan_transitions(name: str, df: pd.DataFrame) -> tuple[pd.DataFrame, tuple[str, ...]]:
