@@ -25,6 +25,9 @@ class StudySettings:
     seed: int = DEFAULT_SEED
     lang: str = "nl"
     unlinked: str = "error"
+    #: ``[programmes.LABEL]`` tables: ``{label: {"name": {"nl", "en"} or None, "description": {"nl",
+    #: "en"} or None, "cost_per_participant": float or None}}`` (checked by ``io.study_from_dict``).
+    programmes: dict = field(default_factory=dict)
 
 
 @dataclass

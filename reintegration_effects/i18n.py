@@ -121,7 +121,7 @@ NL: dict[str, str] = {
     "dashboard.kpi_work": "van wie in {year} uitstroomde, werkt {h} maanden later zonder bijstand",
     "dashboard.kpi_reentry": "van wie in {year} uitstroomde, zit binnen {h} maanden weer in de bijstand (herinstroom)",
     "dashboard.kpi_median": "maanden duurt een bijstandsuitkering in de helft van de gevallen minstens (mediaan)",
-    "dashboard.kpi_programmes": "van de {k} onderzochte trajecten vergroot aantoonbaar de duurzame uitstroom",
+    "dashboard.kpi_programmes": "onderzochte trajecten met een aantoonbaar positief effect op de duurzame uitstroom",
     "dashboard.flow_table_caption": "Status van het {cohort} na {horizons} maanden (aantal personen en aandeel)",
     "dashboard.flow_table_note": "Aantallen afgerond op 5; x = afgeschermd (minder dan 10 personen, of afgeschermd om een andere cel te beschermen). Aandelen zijn aandelen van het hele cohort (eerste rij).",
     "dashboard.sankey_caption": "Stromen tussen 6, 12 en 18 maanden na het begin: {cohort}",
@@ -424,6 +424,7 @@ NL: dict[str, str] = {
     "risklog.starts used as time zero": "gebruikte starts (tijdstip nul)",
     # ---------------------------------------------------------------- summary, conclusions, limitations (issue 13)
     "chapter.conclusions": "Conclusies",
+    "dashboard.kpi_programmes_value": "{j} van {k}",
     "data.reason.migration_pre_2022": "herkomst in de CBS-indeling van vóór 2022 (westers/niet-westers), omgezet naar de indeling van 2022: westers → Europa, niet-westers → buiten Europa. Niet-westers ligt geheel buiten Europa; westers omvatte ook Indonesië, Japan, Noord-Amerika en Oceanië, die nu buiten Europa vallen (een benadering)",
     "chapter.diagnostics": "Diagnostiek",
     "nav.diagnostics": "Diagnostiek",
@@ -600,7 +601,7 @@ EN: dict[str, str] = {
     "dashboard.kpi_work": "of those who left bijstand in {year} are in work without bijstand {h} months later",
     "dashboard.kpi_reentry": "of those who left bijstand in {year} are back on bijstand within {h} months (re-entry)",
     "dashboard.kpi_median": "months: half of all bijstand spells last at least this long (median)",
-    "dashboard.kpi_programmes": "of the {k} programmes studied demonstrably increase sustainable outflow",
+    "dashboard.kpi_programmes": "programmes studied with a demonstrably positive effect on sustainable outflow",
     "dashboard.flow_table_caption": "Status of the {cohort} after {horizons} months (persons and share)",
     "dashboard.flow_table_note": "Counts rounded to 5; x = suppressed (fewer than 10 persons, or hidden to protect another cell). Shares are of the whole cohort (first row).",
     "dashboard.sankey_caption": "Flows between 6, 12 and 18 months after the start: {cohort}",
@@ -903,6 +904,7 @@ EN: dict[str, str] = {
     "risklog.starts used as time zero": "starts used (time zero)",
     # ---------------------------------------------------------------- summary, conclusions, limitations (issue 13)
     "chapter.conclusions": "Conclusions",
+    "dashboard.kpi_programmes_value": "{j} of {k}",
     "data.reason.migration_pre_2022": "origin in the CBS classification before 2022 (western/non-western), converted to the 2022 one: western → Europe, non-western → outside Europe. Non-western lies wholly outside Europe; western also included Indonesia, Japan, North America and Oceania, now outside Europe (an approximation)",
     "chapter.diagnostics": "Diagnostics",
     "nav.diagnostics": "Diagnostics",

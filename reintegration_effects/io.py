@@ -13,7 +13,7 @@ import hashlib
 import json
 import tomllib
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -216,18 +216,8 @@ def _read_csv(path: Path) -> pd.DataFrame:
 # ------------------------------------------------------------------------------------------------
 
 
-@dataclass
-class StudyWithProgrammes(StudySettings):
-    """:class:`~reintegration_effects.dataset.StudySettings` plus the ``[programmes.LABEL]`` tables.
-
-    ``programmes``: ``{label: {"name": {"nl": ..., "en": ...} or None, "description": {"nl": ...,
-    "en": ...} or None, "cost_per_participant": float or None}}`` (checked by
-    :func:`study_from_dict`; a single string in study.toml is used for both languages).
-    :func:`read_study` returns this class only when study.toml has programme descriptions, so
-    settings without them stay a plain StudySettings. Read it with :func:`programme_info`.
-    """
-
-    programmes: dict = field(default_factory=dict)
+#: Kept for code written against the first version: the ``programmes`` field is on StudySettings.
+StudyWithProgrammes = StudySettings
 
 
 def programme_info(study: StudySettings | None) -> dict:
@@ -314,7 +304,7 @@ def study_from_dict(raw: Mapping[str, Any]) -> StudySettings:
         bad("window_end", f"{end:%Y-%m-%d} is before window_start {start:%Y-%m-%d}", "swap or correct the dates")
     if problems:
         raise InputError(problems)
-    return StudyWithProgrammes(**settings) if settings.get("programmes") else StudySettings(**settings)
+    return StudySettings(**settings)
 
 
 _PROGRAMME_EXAMPLE = ('[programmes.job_coaching]\nname = { nl = "Jobcoaching", en = "Job coaching" }\n'

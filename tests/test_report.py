@@ -266,7 +266,7 @@ def test_figures_pass_the_disclosure_checks(tmp_path):
 def test_notebooks_hold_no_logic():
     """analyses/*.py: besides the parameters and the import, every code cell is one call on `report`."""
     folder = Path(__file__).resolve().parent.parent / "analyses"
-    stems = sorted(p.stem for p in folder.glob("0*.py"))
+    stems = sorted(p.stem for p in folder.glob("[0-9][0-9]_*.py"))
     assert stems == ["00_dashboard", "01_flows", "02_typology", "03_careers", "04_survival", "05_effects",
                      "06_conclusions", "07_limitations", "08_methods", "09_diagnostics", "10_data"]
     for stem in stems:

@@ -79,7 +79,7 @@ class DashboardParts:
             if len(d):
                 k = d.programme.nunique()
                 j = int((d.ci_lower > 0).sum())
-                tiles.append((f"{j}", t("dashboard.kpi_programmes", k=k)))
+                tiles.append((t("dashboard.kpi_programmes_value", j=j, k=k), t("dashboard.kpi_programmes")))
         if not tiles:
             return Block()
         h = '<div class="kpis">' + "".join(
