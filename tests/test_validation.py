@@ -4,6 +4,12 @@ Twenty seeds of the default-size simulated municipality; each seed is a full run
 sets and the three estimators. The per-cell results go to reports/validation/, so the numbers
 behind the assertions can be read. Targets from the issue: bias under 1 percentage point for the
 overall effect, 95%-CI coverage between 90% and 98%, and the naive estimate visibly biased.
+
+Per-cell calibration (issue 18): for every method x programme x outcome, SD(error)/mean(SE) with
+its Monte Carlo interval (:func:`calibration_table`, written to calibration.csv) must be compatible
+with 1, and no cell's coverage may be incompatible with 95%; both at a family-wise level of 5%
+(Bonferroni over the cells tested). tests/test_second_dgp.py applies the same checks to a second,
+independent simulator.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 
 pytestmark = pytest.mark.slow
 
@@ -55,7 +62,94 @@ def results() -> pd.DataFrame:
                     truth=("truth", "mean"), seeds=("seed", "nunique"))
                .reset_index())
     summary.to_csv(OUT / "effects_summary.csv", index=False)
+    calibration_table(res).to_csv(OUT / "calibration.csv", index=False)
     return res
+
+
+#: Family-wise level of the calibration and coverage tests (Bonferroni over the cells tested).
+FAMILY_ALPHA = 0.05
+#: Groups with fewer starts than this (mean over seeds) are left out of the pooled cells, as the
+#: report leaves them out (their estimates are neither normal nor published).
+MIN_GROUP_STARTS = 50
+
+
+def calibration_table(res: pd.DataFrame, *, methods=("matching", "dml"), alpha: float = FAMILY_ALPHA,
+                      min_starts: int = MIN_GROUP_STARTS) -> pd.DataFrame:
+    """SD(error)/mean(SE) per method x programme x outcome, for group "all" and pooled over groups.
+
+    ``res``: one row per seed x method x programme x group x outcome with ``error`` (estimate -
+    truth), ``std_error``, ``covered``, ``n_treated``, ``seed``. Columns: method, programme,
+    outcome, scope ("all" or "groups"), seeds, groups, df, bias, sd_error, mean_se, ratio,
+    ratio_lower, ratio_upper (the 95% interval and the Bonferroni one, ``ratio_lower_fw``/
+    ``ratio_upper_fw``, at family-wise level ``alpha`` over the rows of the table), coverage,
+    coverage_p (one-sided binomial p-value of the covered count against 95%; pooled over groups
+    with the count and intervals divided by the number of dimensions, as df below), ratio_ok
+    (the family-wise interval contains 1) and coverage_ok (coverage_p >= alpha / rows).
+
+    The interval of an SD from the chi-square distribution: (df) s^2 / sigma^2 ~ chi2(df) for
+    normal errors, df = seeds - 1 (the errors' mean is estimated), the mean SE taken as known
+    (its Monte Carlo spread is a small fraction of the SD's). Pooled over groups: each group's
+    errors are divided by its own mean SE, the squared deviations from each group's mean error
+    are pooled; the groups of one dimension partition the starters (nearly independent), but the
+    five dimensions are five partitions of the same starters, so the effective degrees of freedom
+    are those of one dimension: the pooled df divided by the number of dimensions (conservative).
+    """
+    r = res[res["method"].isin(methods)].copy()
+    rows = []
+    for (method, prog, outcome), g in r.groupby(["method", "programme", "outcome"], sort=True):
+        for scope in ("all", "groups"):
+            sub = g[g["group"] == "all"] if scope == "all" else g[g["group"] != "all"]
+            if scope == "groups":
+                big = sub.groupby("group")["n_treated"].transform("mean") >= min_starts
+                sub = sub[big]
+            cells = sub.groupby("group")
+            n_g = cells["seed"].transform("count")
+            sub = sub[n_g >= 3]
+            if sub.empty:
+                continue
+            cells = sub.groupby("group")
+            mean_se = cells["std_error"].transform("mean")
+            u = sub["error"] / mean_se
+            dev2 = (u - u.groupby(sub["group"]).transform("mean")) ** 2
+            n_groups = cells.ngroups
+            df_pooled = float(len(sub) - n_groups)
+            dims = sub["group"].str.split("=").str[0].nunique() if scope == "groups" else 1
+            df = df_pooled / dims
+            ratio = float(np.sqrt(dev2.sum() / df_pooled))
+            n_cov = int(sub["covered"].sum())
+            rows.append(dict(method=method, programme=prog, outcome=outcome, scope=scope,
+                             seeds=int(sub["seed"].nunique()), groups=n_groups, df=df,
+                             bias=float(sub["error"].mean()) if scope == "all" else np.nan,
+                             sd_error=float(sub["error"].std()) if scope == "all" else np.nan,
+                             mean_se=float(sub["std_error"].mean()) if scope == "all" else np.nan,
+                             ratio=ratio, coverage=n_cov / len(sub),
+                             coverage_p=float(stats.binom.cdf(round(n_cov / dims), round(len(sub) / dims), 0.95))))
+    out = pd.DataFrame(rows)
+    if out.empty:
+        return out
+    k = len(out)
+
+    def bounds(level):
+        lo = np.sqrt(out["df"] / stats.chi2.ppf(1 - level / 2, out["df"]))
+        hi = np.sqrt(out["df"] / stats.chi2.ppf(level / 2, out["df"]))
+        return out["ratio"] * lo, out["ratio"] * hi
+
+    out["ratio_lower"], out["ratio_upper"] = bounds(0.05)
+    out["ratio_lower_fw"], out["ratio_upper_fw"] = bounds(alpha / k)
+    out["ratio_ok"] = (out["ratio_lower_fw"] <= 1) & (out["ratio_upper_fw"] >= 1)
+    out["coverage_ok"] = out["coverage_p"] >= alpha / k
+    return out
+
+
+def assert_calibrated(cal: pd.DataFrame) -> None:
+    """Every cell's ratio compatible with 1 and coverage with 95% (family-wise, see above)."""
+    bad = cal[~cal["ratio_ok"]]
+    assert bad.empty, "SD(error)/mean(SE) incompatible with 1:\n" + bad.to_string()
+
+
+def assert_cell_coverage(cal: pd.DataFrame) -> None:
+    bad = cal[~cal["coverage_ok"]]
+    assert bad.empty, "coverage incompatible with 95%:\n" + bad.to_string()
 
 
 SHARES = ("employed_12m", "off_bijstand_12m", "off_bijstand_6_18m")
@@ -82,3 +176,11 @@ def test_group_effects_coverage(results):
 def test_naive_is_visibly_biased(results):
     r = results[(results.group == "all") & (results.method == "naive") & (results.programme == "job_coaching")]
     assert r.groupby("outcome")["error"].mean().abs().min() > 0.05
+
+
+def test_per_cell_calibration(results):
+    assert_calibrated(calibration_table(results))
+
+
+def test_per_cell_coverage(results):
+    assert_cell_coverage(calibration_table(results))
