@@ -69,6 +69,12 @@ def fit_fold(fold, *, x, t, controls, ys, clf, reg, n_labels, treated_ys=None):
     return test, proba, mu
 
 
+def _fit_fold_task(task, **kw):
+    """:func:`fit_fold` of one (fold, propensity learner, outcome learner) task of a repeated cross-fit."""
+    fold, clf, reg = task
+    return fit_fold(fold, clf=clf, reg=reg, **kw)
+
+
 def att_score(resid: np.ndarray, odds: np.ndarray, d: np.ndarray, control: np.ndarray,
               w: np.ndarray) -> np.ndarray:
     """The doubly robust ATT score per row, psi = w [D r - (1 - D) odds r] with r = Y - mu0(X)
@@ -86,6 +92,72 @@ def att_from_score(psi: np.ndarray, d: np.ndarray, sel: np.ndarray, clusters: np
     terms = np.where(sel, psi - wd * tau, 0.0)
     return float(tau), cluster_se(terms, clusters, n1)
 
+
+# ------------------------------------------------------------------------------------------------
+# Repeated cross-fitting (Chernozhukov et al. 2018, section 3.4)
+# ------------------------------------------------------------------------------------------------
+
+#: Default number of independent fold splits (``n_rep``) of :class:`DoublyRobustATT` and
+#: :class:`~reintegration_effects.effects.DynamicDML`; chosen by measurement (docs/validation.md,
+#: "Repeated cross-fitting").
+N_REP = 1
+
+
+def check_n_rep(n_rep) -> int:
+    """``n_rep`` as an int, or a ValueError saying what is expected."""
+    if isinstance(n_rep, bool) or not isinstance(n_rep, int | np.integer) or n_rep < 1:
+        raise ValueError(f"n_rep={n_rep!r}; expected an integer of at least 1 (the number of independent "
+                         "cross-fitting fold splits; 1: a single split).")
+    return int(n_rep)
+
+
+def repetition_seeds(first_seed: int, n_rep: int) -> list[int]:
+    """The seed of every repetition's fold split (and of its default learners and thinning draws).
+
+    Repetition 0 gets ``first_seed``, the seed a single split has always used, so ``n_rep=1``
+    gives exactly the single-split results and the first split of every ``n_rep``; repetition s
+    >= 1 gets the s-th child of ``numpy.random.SeedSequence(first_seed).spawn(n_rep)``. The seeds
+    are nested (the first k of ``n_rep`` are those of ``n_rep=k``) and depend on nothing but
+    ``first_seed``, whichever worker fits which fold.
+    """
+    children = np.random.SeedSequence(int(first_seed)).spawn(n_rep)
+    return [int(first_seed)] + [int(c.generate_state(1, dtype=np.uint32)[0] % (2**31 - 1)) for c in children[1:]]
+
+
+def median_aggregate(estimates, std_errors) -> tuple[float, float]:
+    """The estimate and standard error over repeated fold splits (Chernozhukov et al. 2018, 3.4).
+
+    theta = median_s theta_s and se^2 = median_s (se_s^2 + (theta_s - theta)^2): the spread of the
+    estimates over the splits enters the standard error, on the estimate's own scale (DoubleML up
+    to 0.7 added the squared deviations to the n-scaled variance, where they are divided by n;
+    DoubleML 0.9+ takes the median of the upper confidence limits instead: neither counts the
+    spread over splits in full). One split: its own numbers, unchanged. Non-finite splits (a cell
+    without estimate in that split) are left out; none left: NaN.
+    """
+    est = np.asarray(estimates, dtype=float)
+    se = np.asarray(std_errors, dtype=float)
+    ok = np.isfinite(est) & np.isfinite(se)
+    if len(est) == 1 or ok.sum() == 1:
+        return float(est[ok][0]) if ok.any() else np.nan, float(se[ok][0]) if ok.any() else np.nan
+    if not ok.any():
+        return np.nan, np.nan
+    est, se = est[ok], se[ok]
+    theta = float(np.median(est))
+    return theta, float(np.sqrt(np.median(se**2 + (est - theta) ** 2)))
+
+
+def median_aggregate_frame(splits: pd.DataFrame, keys: Sequence[str], *, counts: Sequence[str] = ()) -> pd.DataFrame:
+    """:func:`median_aggregate` of ``estimate`` and ``std_error`` within every cell ``keys`` of a
+    per-split table (one row per cell and split); ``counts`` (integer columns such as n_treated,
+    which trimming can make differ between splits): their median, rounded down. Cells keep the
+    order of their first appearance."""
+    out = []
+    for key, g in splits.groupby(list(keys), sort=False):
+        tau, se = median_aggregate(g["estimate"].to_numpy(), g["std_error"].to_numpy())
+        row = dict(zip(keys, key if isinstance(key, tuple) else (key,), strict=True), estimate=tau, std_error=se)
+        row.update({c: int(np.floor(np.median(g[c].to_numpy()))) for c in counts})
+        out.append(row)
+    return pd.DataFrame(out, columns=[*keys, "estimate", "std_error", *counts])
 
 
 
@@ -182,16 +254,23 @@ class DoublyRobustResults:
     estimate, std_error : float
         The "all" row.
     nuisances : pandas.DataFrame
-        Out-of-fold propensity ``e`` and comparison-outcome prediction ``mu0`` per row of ``df``.
+        Out-of-fold propensity ``e`` and comparison-outcome prediction ``mu0`` per row of ``df``
+        (of the first fold split when there are several).
+    splits : pandas.DataFrame
+        The estimate of every fold split before aggregation: split (0 to n_rep - 1), group,
+        estimate, std_error, n_treated, n_control, n_trimmed. ``summary`` is its
+        :func:`median_aggregate` per group (one split: the same numbers).
     alpha : float
         Level of the intervals.
     model : DoublyRobustATT
         The estimator.
     """
 
-    def __init__(self, *, summary: pd.DataFrame, nuisances: pd.DataFrame, alpha: float, model):
+    def __init__(self, *, summary: pd.DataFrame, nuisances: pd.DataFrame, alpha: float, model,
+                 splits: pd.DataFrame | None = None):
         self.summary = summary
         self.nuisances = nuisances
+        self.splits = splits if splits is not None else pd.DataFrame()
         self.alpha = alpha
         self.model = model
 
@@ -240,12 +319,18 @@ class DoublyRobustATT:
         Fitted on the comparison rows of the training folds; cloned per fold. Default: gradient boosting.
     n_folds : int, default 5
         Cross-fitting folds (rows of one cluster stay in one fold).
+    n_rep : int, default :data:`N_REP`
+        Independent fold splits (repeated cross-fitting, Chernozhukov et al. 2018, section 3.4):
+        the nuisances are refitted on every split, and the estimates are aggregated per group by
+        :func:`median_aggregate` (median estimate; the spread over the splits enters the standard
+        error). Split s has its own seed (:func:`repetition_seeds`); the first split is the
+        single-split fit.
     trim : float, default 0.95
         Rows with a propensity above it are left out (and counted in ``n_trimmed``).
     alpha : float, default 0.05
         Level of the confidence intervals.
     random_state : int, numpy Generator or None
-        Seeds the fold split and the default learners.
+        Seeds the fold splits and the default learners.
     parallel : ParallelConfig or None
         How the folds are fitted (:func:`reintegration_effects.parallel.map_tasks`, one thread
         per fit; None: the environment decides). The results do not depend on it.
@@ -269,11 +354,12 @@ class DoublyRobustATT:
     g=1       1.977      0.084        301
     """
 
-    def __init__(self, *, propensity_model=None, outcome_model=None, n_folds: int = 5, trim: float = 0.95,
-                 alpha: float = 0.05, random_state=None, parallel=None):
+    def __init__(self, *, propensity_model=None, outcome_model=None, n_folds: int = 5, n_rep: int = N_REP,
+                 trim: float = 0.95, alpha: float = 0.05, random_state=None, parallel=None):
         self.propensity_model = propensity_model
         self.outcome_model = outcome_model
         self.n_folds = n_folds
+        self.n_rep = n_rep
         self.trim = trim
         self.alpha = alpha
         self.random_state = random_state
@@ -332,40 +418,45 @@ class DoublyRobustATT:
         n_cl = int(cl.max()) + 1
         if n_cl < self.n_folds:
             raise ValueError(f"{n_cl} cluster(s) (rows) for {self.n_folds} folds. Fix: lower n_folds.")
-        seed = int(check_random_state(self.random_state).randint(2**31 - 1))
-        clf = self.propensity_model if self.propensity_model is not None else default_classifier(seed)
-        reg = self.outcome_model if self.outcome_model is not None else default_regressor(seed)
-        folds = GroupKFold(n_splits=self.n_folds, shuffle=True, random_state=seed)
-        splits = [(train, test, w[train]) for train, test in folds.split(x, d, groups=cl)]
+        n_rep = check_n_rep(self.n_rep)
+        seeds = repetition_seeds(int(check_random_state(self.random_state).randint(2**31 - 1)), n_rep)
         t = d.astype(np.int64)
-        e, mu0 = np.zeros(n), np.zeros(n)
-        parts = map_tasks(partial(fit_fold, x=x, t=t, controls=~d, ys={"y": y}, clf=clf, reg=reg, n_labels=2),
-                          splits, self.parallel)
-        for test, proba, mu in parts:
-            e[test] = proba[:, 1]
-            mu0[test] = mu["y"]
-        keep = e <= self.trim
-        odds = np.where(keep, e / np.where(keep, 1 - e, 1.0), 0.0)
-        psi = att_score(y - mu0, odds, d, ~d, w)
+        tasks = []  # (fold, learners) for every fold of every repetition, fitted in one map_tasks call
+        for seed in seeds:
+            clf = self.propensity_model if self.propensity_model is not None else default_classifier(seed)
+            reg = self.outcome_model if self.outcome_model is not None else default_regressor(seed)
+            folds = GroupKFold(n_splits=self.n_folds, shuffle=True, random_state=seed)
+            tasks += [((train, test, w[train]), clf, reg) for train, test in folds.split(x, d, groups=cl)]
+        parts = map_tasks(partial(_fit_fold_task, x=x, t=t, controls=~d, ys={"y": y}, n_labels=2), tasks,
+                          self.parallel)
         masks = {"all": np.ones(n, dtype=bool)}
         if groups is not None:
             vals = df[groups].to_numpy()
             for v in pd.unique(vals):
                 masks[f"{groups}={v}"] = vals == v
+        rows, nuis = [], None
+        for s in range(n_rep):
+            e, mu0 = np.zeros(n), np.zeros(n)
+            for test, proba, mu in parts[s * self.n_folds:(s + 1) * self.n_folds]:
+                e[test] = proba[:, 1]
+                mu0[test] = mu["y"]
+            if s == 0:
+                nuis = pd.DataFrame({"e": e, "mu0": mu0}, index=df.index)
+            keep = e <= self.trim
+            odds = np.where(keep, e / np.where(keep, 1 - e, 1.0), 0.0)
+            psi = att_score(y - mu0, odds, d, ~d, w)
+            for name, gm in masks.items():
+                sel = keep & gm
+                n1 = int((d & sel).sum())
+                tau, se = att_from_score(psi, d, sel, cl, w) if n1 else (np.nan, np.nan)
+                rows.append(dict(split=s, group=name, estimate=tau, std_error=se, n_treated=n1,
+                                 n_control=int((~d & sel).sum()), n_trimmed=int((d & gm & ~keep).sum())))
+        splits = pd.DataFrame(rows)
+        agg = median_aggregate_frame(splits, ["group"], counts=("n_treated", "n_control", "n_trimmed"))
         q = stats.norm.ppf(1 - self.alpha / 2)
-        rows = {}
-        for name, gm in masks.items():
-            sel = keep & gm
-            n1 = int((d & sel).sum())
-            if n1 == 0:
-                tau, se = np.nan, np.nan
-            else:
-                tau, se = att_from_score(psi, d, sel, cl, w)
-            z = tau / se if se > 0 else np.nan
-            rows[name] = dict(estimate=tau, std_error=se, z=z, p_value=2 * stats.norm.sf(abs(z)),
-                              ci_lower=tau - q * se, ci_upper=tau + q * se, n_treated=n1,
-                              n_control=int((~d & sel).sum()), n_trimmed=int((d & gm & ~keep).sum()))
-        summary = pd.DataFrame.from_dict(rows, orient="index")[list(SUMMARY_COLUMNS)]
-        summary.index.name = "group"
-        nuis = pd.DataFrame({"e": e, "mu0": mu0}, index=df.index)
-        return DoublyRobustResults(summary=summary, nuisances=nuis, alpha=self.alpha, model=self)
+        tau, se = agg["estimate"].to_numpy(), agg["std_error"].to_numpy()
+        with np.errstate(invalid="ignore", divide="ignore"):
+            z = np.where(se > 0, tau / se, np.nan)
+        summary = agg.assign(z=z, p_value=2 * stats.norm.sf(np.abs(z)), ci_lower=tau - q * se,
+                             ci_upper=tau + q * se).set_index("group")[list(SUMMARY_COLUMNS)]
+        return DoublyRobustResults(summary=summary, nuisances=nuis, alpha=self.alpha, model=self, splits=splits)

@@ -52,16 +52,22 @@ from .contract import (
 )
 from .dataset import InputData
 from .doubly_robust import (
+    N_REP,
     SENSITIVITY_C_T,
     SENSITIVITY_C_Y,
     SENSITIVITY_COLUMNS,
     SENSITIVITY_RHO,
+    _fit_fold_task,
     att_from_score,
     att_score,
     att_sensitivity_inputs,
+    check_n_rep,
     default_classifier,
     default_regressor,
     fit_fold,
+    median_aggregate,
+    median_aggregate_frame,
+    repetition_seeds,
     sensitivity_bounds,
 )
 from .errors import InsufficientDataError
@@ -356,6 +362,9 @@ class EffectResults:
     ``sensitivity`` (:class:`DynamicDML` with ``sensitivity_outcomes``): the omitted-variable
     bounds of the group-"all" estimates, columns
     :data:`~reintegration_effects.doubly_robust.SENSITIVITY_COLUMNS`.
+    ``splits`` (:class:`DynamicDML`): the estimate of every cell in every fold split before
+    aggregation, columns programme, group, outcome, method, split (0 to n_rep - 1), estimate,
+    std_error, n_treated, n_control; ``effects`` is its median aggregation per cell.
     """
 
     method: str
@@ -365,6 +374,7 @@ class EffectResults:
     propensity: pd.DataFrame = field(default_factory=pd.DataFrame)
     model: object = None
     sensitivity: pd.DataFrame = field(default_factory=pd.DataFrame)
+    splits: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def summary(self) -> pd.DataFrame:
@@ -598,11 +608,23 @@ class DynamicDML:
     need one more outcome model per programme (mu_P, fitted on the programme's participants in
     the training folds, cross-fitted like the others), which changes nothing else.
     ``c_y``, ``c_t``, ``rho``, ``alpha``: the confounding strengths and level of those bounds.
+
+    ``n_rep``: independent fold splits (repeated cross-fitting, Chernozhukov et al. 2018, section
+    3.4). Every split has its own seed (:func:`~reintegration_effects.doubly_robust.repetition_seeds`;
+    the first is the single-split seed, so ``n_rep=1`` is the single-split fit and the first split
+    of any ``n_rep``); the nuisances are refitted on every split; each cell (programme x group x
+    outcome) is the median of its split estimates, with standard error
+    sqrt(median_s (se_s^2 + (theta_s - theta)^2)) (:func:`~reintegration_effects.doubly_robust.median_aggregate`),
+    so the spread over splits is part of the interval; within a split the standard error stays
+    clustered by person. ``n_treated``, ``n_control`` and the overlap counts (which trimming can
+    make differ between splits) are their medians; the propensity scores (overlap plot) the
+    row-wise mean over splits; the sensitivity bounds come from the median-aggregated inputs
+    (:meth:`_sensitivity_table`). The per-split estimates are the results' ``splits``.
     """
 
     method = "dml"
 
-    def __init__(self, *, n_folds: int = 5, propensity_model=None, outcome_model=None, trim: float = 0.95,
+    def __init__(self, *, n_folds: int = 5, n_rep: int = N_REP, propensity_model=None, outcome_model=None, trim: float = 0.95,
                  outcomes=ALL_OUTCOMES, max_train_rows: int | None = DML_MAX_TRAIN_ROWS,
                  random_state: int | None = None, parallel=None, sensitivity_outcomes=(),
                  c_y: float = SENSITIVITY_C_Y, c_t: float = SENSITIVITY_C_T, rho: float = SENSITIVITY_RHO,
@@ -613,6 +635,7 @@ class DynamicDML:
         self.rho = rho
         self.alpha = alpha
         self.n_folds = n_folds
+        self.n_rep = n_rep
         self.max_train_rows = max_train_rows
         self.parallel = parallel
         self.propensity_model = propensity_model
@@ -622,114 +645,167 @@ class DynamicDML:
         self.random_state = random_state
 
     def cross_fit(self, risk: RiskSets) -> pd.DataFrame:
-        """Out-of-fold nuisances for every row: e_<label> per treatment and mu0_<outcome>."""
+        """Out-of-fold nuisances for every row: e_<label> per treatment and mu0_<outcome> (and
+        mu_<programme>_<outcome> for the ``sensitivity_outcomes``), of the first fold split."""
+        return self.cross_fit_splits(risk, n_rep=1)[0]
+
+    def cross_fit_splits(self, risk: RiskSets, n_rep: int | None = None) -> list[pd.DataFrame]:
+        """:meth:`cross_fit` for every one of ``n_rep`` (default: the estimator's) independent fold
+        splits, each with its own seed (:func:`~reintegration_effects.doubly_robust.repetition_seeds`:
+        its folds, its thinning draws, its default learners); all folds of all splits are fitted
+        through one :func:`~reintegration_effects.parallel.map_tasks` call."""
         from functools import partial
 
         from sklearn.model_selection import GroupKFold
 
         from .parallel import map_tasks
 
+        n_rep = check_n_rep(self.n_rep if n_rep is None else n_rep)
         f = risk.frame
         x = covariate_matrix(f).to_numpy()
         labels = [NONE, *risk.programmes]
         t = pd.Categorical(f["treatment"], categories=labels).codes
         w = f["weight"].to_numpy()
         controls = t == 0
-        seed = np.random.default_rng(self.random_state).integers(2**31 - 1)
-        clf = self.propensity_model if self.propensity_model is not None else default_classifier(seed)
-        reg = self.outcome_model if self.outcome_model is not None else default_regressor(seed)
-        out = pd.DataFrame(index=f.index)
-        e = np.zeros((len(f), len(labels)))
-        mu = {y: np.zeros(len(f)) for y in self.outcomes}
         n_persons = len(np.unique(f["pcode"].to_numpy()))
         if n_persons < self.n_folds:
             raise InsufficientDataError(f"double ML: fewer persons in the risk sets than the {self.n_folds} "
                                         f"cross-fitting folds", tables=("effects",))
-        folds = GroupKFold(n_splits=self.n_folds, shuffle=True, random_state=int(seed))
-        rng = np.random.default_rng(seed)
-        splits = []  # (training rows, test rows, training weights) per fold
-        for train, test in folds.split(x, t, groups=f["pcode"].to_numpy()):
-            train, w_train = _thin_training_rows(train, controls, w, self.max_train_rows, rng)
-            absent = [labels[k] for k in range(len(labels)) if not (t[train] == k).any()]
-            if absent:  # a handful of participants: a fold's propensity model would not know the programme
-                raise InsufficientDataError(f"double ML: {', '.join(absent)} too rare to appear in every "
-                                            f"cross-fitting fold's training rows ({self.n_folds} folds)",
-                                            tables=("effects",))
-            splits.append((train, test, w_train))
+        seeds = repetition_seeds(int(np.random.default_rng(self.random_state).integers(2**31 - 1)), n_rep)
+        tasks = []  # ((training rows, test rows, training weights), learners) per fold of every split
+        for seed in seeds:
+            clf = self.propensity_model if self.propensity_model is not None else default_classifier(seed)
+            reg = self.outcome_model if self.outcome_model is not None else default_regressor(seed)
+            folds = GroupKFold(n_splits=self.n_folds, shuffle=True, random_state=seed)
+            rng = np.random.default_rng(seed)
+            for train, test in folds.split(x, t, groups=f["pcode"].to_numpy()):
+                train, w_train = _thin_training_rows(train, controls, w, self.max_train_rows, rng)
+                absent = [labels[k] for k in range(len(labels)) if not (t[train] == k).any()]
+                if absent:  # a handful of participants: a fold's propensity model would not know the programme
+                    raise InsufficientDataError(f"double ML: {', '.join(absent)} too rare to appear in every "
+                                                f"cross-fitting fold's training rows ({self.n_folds} folds)",
+                                                tables=("effects",))
+                tasks.append(((train, test, w_train), clf, reg))
         ys = {y: f[y].to_numpy(dtype=float) for y in self.outcomes}
         sens = {y: f[y].to_numpy(dtype=float) for y in self.sensitivity_outcomes}
-        mu1 = {(y, k): np.zeros(len(f)) for y in sens for k in range(1, len(labels))}
         # the folds through parallel.map_tasks (one BLAS/OpenMP thread per fit: threads in gradient
         # boosting oversubscribe a busy 2-core machine, measured 6-10x slower; deterministic either way)
-        parts = map_tasks(partial(fit_fold, x=x, t=t, controls=controls, ys=ys, clf=clf, reg=reg,
-                                  n_labels=len(labels), treated_ys=sens), splits, self.parallel)
-        for test, proba, mu_fold in parts:
-            e[test] = proba
+        parts = map_tasks(partial(_fit_fold_task, x=x, t=t, controls=controls, ys=ys, n_labels=len(labels),
+                                  treated_ys=sens), tasks, self.parallel)
+        out = []
+        for s in range(n_rep):
+            e = np.zeros((len(f), len(labels)))
+            mu = {y: np.zeros(len(f)) for y in self.outcomes}
+            mu1 = {(y, k): np.zeros(len(f)) for y in sens for k in range(1, len(labels))}
+            for test, proba, mu_fold in parts[s * self.n_folds:(s + 1) * self.n_folds]:
+                e[test] = proba
+                for y in self.outcomes:
+                    mu[y][test] = mu_fold[y]
+                for key in mu1:
+                    mu1[key][test] = mu_fold[key]
+            nuis = pd.DataFrame(index=f.index)
+            for j, lab in enumerate(labels):
+                nuis[f"e_{lab}"] = e[:, j]
             for y in self.outcomes:
-                mu[y][test] = mu_fold[y]
-            for key in mu1:
-                mu1[key][test] = mu_fold[key]
-        for j, lab in enumerate(labels):
-            out[f"e_{lab}"] = e[:, j]
-        for y in self.outcomes:
-            out[f"mu0_{y}"] = mu[y]
-        for (y, k), v in mu1.items():
-            out[f"mu_{labels[k]}_{y}"] = v
+                nuis[f"mu0_{y}"] = mu[y]
+            for (y, k), v in mu1.items():
+                nuis[f"mu_{labels[k]}_{y}"] = v
+            out.append(nuis)
         return out
 
     def fit(self, risk: RiskSets) -> EffectResults:
         f = risk.frame
-        nuis = self.cross_fit(risk)
         pcode = f["pcode"].to_numpy()
         w = f["weight"].to_numpy()
         masks = group_masks(f)
-        rows, overlaps, props, sens = [], [], [], []
         codes, uniq = pd.factorize(pcode)
-        e0 = np.clip(nuis[f"e_{NONE}"].to_numpy(), 1e-6, None)
-        for prog in risk.programmes:
-            ep = nuis[f"e_{prog}"].to_numpy()
-            cond = ep / (ep + e0)
-            d = (f["treatment"] == prog).to_numpy()
-            c = (f["treatment"] == NONE).to_numpy()
-            keep = (d | c) & (cond <= self.trim)
-            props.append(pd.DataFrame({"programme": prog, "treated": d[d | c], "score": cond[d | c]}))
-            odds = cond / (1 - cond)
-            for y in self.outcomes:
-                yy = f[y].to_numpy(dtype=float)
-                resid = yy - nuis[f"mu0_{y}"].to_numpy()
-                psi = att_score(resid, odds, d, c, np.where(d, 1.0, w))
-                for group, gm in masks.items():
-                    sel = keep & gm
-                    n1 = int((d & sel).sum())
-                    if y == self.outcomes[0]:
-                        overlaps.append(dict(programme=prog, group=group, n_treated=int((d & gm).sum()),
-                                             n_off_support=int((d & gm & ~keep).sum())))
-                    if n1 < 2:
-                        continue
-                    tau, se = att_from_score(psi, d, sel, pcode)
-                    rows.append(_row(prog, group, y, "dml", tau, se, n1, int((c & sel).sum())))
-                if y in self.sensitivity_outcomes and (d & keep).sum() >= 2:
-                    sens.append(self._sensitivity(prog, y, yy, d, c, keep, cond, w, nuis, codes, len(uniq)))
-        return EffectResults(method="dml", effects=pd.DataFrame(rows, columns=list(EFFECTS_COLUMNS)),
-                             overlap=pd.DataFrame(overlaps), propensity=pd.concat(props, ignore_index=True),
-                             model=self, sensitivity=pd.DataFrame(sens, columns=[*SENSITIVITY_COLUMNS, "method"]))
+        rows, overlaps, scores, sens = [], [], [], []
+        for split, nuis in enumerate(self.cross_fit_splits(risk)):
+            e0 = np.clip(nuis[f"e_{NONE}"].to_numpy(), 1e-6, None)
+            scores.append({})
+            for prog in risk.programmes:
+                ep = nuis[f"e_{prog}"].to_numpy()
+                cond = ep / (ep + e0)
+                d = (f["treatment"] == prog).to_numpy()
+                c = (f["treatment"] == NONE).to_numpy()
+                keep = (d | c) & (cond <= self.trim)
+                scores[-1][prog] = cond[d | c]
+                odds = cond / (1 - cond)
+                for y in self.outcomes:
+                    yy = f[y].to_numpy(dtype=float)
+                    resid = yy - nuis[f"mu0_{y}"].to_numpy()
+                    psi = att_score(resid, odds, d, c, np.where(d, 1.0, w))
+                    for group, gm in masks.items():
+                        sel = keep & gm
+                        n1 = int((d & sel).sum())
+                        if y == self.outcomes[0]:
+                            overlaps.append(dict(programme=prog, group=group, split=split,
+                                                 n_treated=int((d & gm).sum()),
+                                                 n_off_support=int((d & gm & ~keep).sum())))
+                        if n1 < 2:
+                            continue
+                        tau, se = att_from_score(psi, d, sel, pcode)
+                        rows.append(dict(programme=prog, group=group, outcome=y, method="dml", split=split,
+                                         estimate=tau, std_error=se, n_treated=n1, n_control=int((c & sel).sum())))
+                    if y in self.sensitivity_outcomes and (d & keep).sum() >= 2:
+                        sens.append((prog, y, split, *att_sensitivity_inputs(
+                            yy, d, c, nuis[f"mu0_{y}"].to_numpy(), nuis[f"mu_{prog}_{y}"].to_numpy(), cond,
+                            np.where(d, 1.0, w), keep, codes, len(uniq)),
+                            int(np.unique(codes[d & keep]).size)))
+        keys = ["programme", "group", "outcome", "method"]
+        splits = pd.DataFrame(rows, columns=[*keys, "split", "estimate", "std_error", "n_treated", "n_control"])
+        agg = median_aggregate_frame(splits, keys, counts=("n_treated", "n_control"))
+        effects = pd.DataFrame([_row(*r[["programme", "group", "outcome", "method", "estimate", "std_error",
+                                         "n_treated", "n_control"]]) for _, r in agg.iterrows()],
+                               columns=list(EFFECTS_COLUMNS))
+        overlap = pd.DataFrame(overlaps, columns=["programme", "group", "split", "n_treated", "n_off_support"])
+        overlap = (overlap.groupby(["programme", "group"], sort=False)[["n_treated", "n_off_support"]]
+                   .median().apply(np.floor).astype(int).reset_index())
+        props = [pd.DataFrame({"programme": prog, "treated": (f["treatment"] == prog).to_numpy()[
+            f["treatment"].isin([prog, NONE]).to_numpy()],
+            "score": np.mean([s[prog] for s in scores], axis=0) if len(scores) > 1 else scores[0][prog]})
+            for prog in risk.programmes]
+        return EffectResults(method="dml", effects=effects, overlap=overlap, propensity=pd.concat(props, ignore_index=True),
+                             model=self, sensitivity=self._sensitivity_table(sens), splits=splits)
 
-    def _sensitivity(self, prog, y, yy, d, c, keep, cond, w, nuis, codes, n_cl) -> dict:
-        """The omitted-variable bounds of programme ``prog``'s ATT on ``y`` (group "all"), from this fit."""
+    def _sensitivity_table(self, per_split: list[tuple]) -> pd.DataFrame:
+        """The omitted-variable bounds of every programme's ATT (group "all") on the
+        ``sensitivity_outcomes``, from the sensitivity inputs (theta, sigma^2, nu^2, cov) of every
+        fold split (:func:`~reintegration_effects.doubly_robust.att_sensitivity_inputs`).
+
+        Over several splits the inputs are aggregated the way the estimates are
+        (:func:`~reintegration_effects.doubly_robust.median_aggregate`): theta the median, the
+        variance of theta median_s (var_s + (theta_s - theta)^2), sigma^2, nu^2 and the other
+        covariance entries their medians; the bounds are computed once from those. So ``estimate``
+        and ``std_error`` are those of the effects' group-"all" row (the same median and spread),
+        and the bounds widen that estimate and interval. One split: its own inputs.
+        """
         from statistics import NormalDist
 
-        mu0 = nuis[f"mu0_{y}"].to_numpy()
-        mu1 = nuis[f"mu_{prog}_{y}"].to_numpy()
-        theta, sigma, nu, cov = att_sensitivity_inputs(yy, d, c, mu0, mu1, cond, np.where(d, 1.0, w), keep, codes,
-                                                       n_cl)
-        se = float(np.sqrt(cov[0, 0]))
         q = NormalDist().inv_cdf(1 - self.alpha / 2)
-        p = float(normal_p_value(theta, se))
-        return dict(programme=prog, outcome=y, target="treated", estimate=theta, std_error=se, p_value=p,
-                    ci_lower=theta - q * se, ci_upper=theta + q * se, c_y=self.c_y, c_t=self.c_t,
-                    **sensitivity_bounds(theta, sigma, nu, cov, c_y=self.c_y, c_t=self.c_t, rho=self.rho,
-                                         alpha=self.alpha),
-                    persons=int(np.unique(codes[d & keep]).size), method="dml")
+        cells: dict[tuple, list] = {}
+        for prog, y, _split, theta, sigma, nu, cov, persons in per_split:
+            cells.setdefault((prog, y), []).append((theta, sigma, nu, cov, persons))
+        out = []
+        for (prog, y), parts in cells.items():
+            if len(parts) == 1:
+                theta, sigma, nu, cov, persons = parts[0]
+            else:
+                th = np.array([p[0] for p in parts])
+                covs = np.array([p[3] for p in parts])
+                theta, se = median_aggregate(th, np.sqrt(covs[:, 0, 0]))
+                cov = np.median(covs, axis=0)
+                cov[0, 0] = se**2
+                sigma, nu = float(np.median([p[1] for p in parts])), float(np.median([p[2] for p in parts]))
+                persons = int(np.floor(np.median([p[4] for p in parts])))
+            se = float(np.sqrt(cov[0, 0]))
+            out.append(dict(programme=prog, outcome=y, target="treated", estimate=theta, std_error=se,
+                            p_value=float(normal_p_value(theta, se)), ci_lower=theta - q * se,
+                            ci_upper=theta + q * se, c_y=self.c_y, c_t=self.c_t,
+                            **sensitivity_bounds(theta, sigma, nu, cov, c_y=self.c_y, c_t=self.c_t, rho=self.rho,
+                                                 alpha=self.alpha),
+                            persons=persons, method="dml"))
+        return pd.DataFrame(out, columns=[*SENSITIVITY_COLUMNS, "method"])
 
 
 #: Columns :func:`add_multiplicity` adds to an effects table (after the contract's columns).
@@ -789,13 +865,14 @@ def propensity_histogram(propensity: pd.DataFrame, bins: int = 20) -> pd.DataFra
 
 
 def estimate_effects(risk: RiskSets, *, methods=("naive", "matching", "dml"), random_state: int | None = None,
-                     n_folds: int = 5, parallel=None, sensitivity_outcomes=()) -> dict[str, object]:
+                     n_folds: int = 5, parallel=None, sensitivity_outcomes=(), n_rep: int = N_REP
+                     ) -> dict[str, object]:
     """All methods side by side on the same risk sets; returns the tables the run writes.
 
     Keys: effects (contract layout, every method), effects_balance, effects_overlap,
     effects_propensity (histogram), risk_set_log; effects_sensitivity when ``sensitivity_outcomes``
     are given (the bounds of the dml estimates of group "all", see :class:`DynamicDML`); and
-    'results' (the EffectResults per method).
+    'results' (the EffectResults per method). ``n_rep``: the double-ML fold splits (:class:`DynamicDML`).
     """
     results: dict[str, EffectResults] = {}
     frames = []
@@ -803,7 +880,7 @@ def estimate_effects(risk: RiskSets, *, methods=("naive", "matching", "dml"), ra
     if "naive" in methods:
         frames.append(naive_effects(risk))
     estimators = {"matching": lambda: DynamicMatching(random_state=random_state, parallel=parallel),
-                  "dml": lambda: DynamicDML(n_folds=n_folds, random_state=random_state, parallel=parallel,
+                  "dml": lambda: DynamicDML(n_folds=n_folds, n_rep=n_rep, random_state=random_state, parallel=parallel,
                                             sensitivity_outcomes=sensitivity_outcomes)}
     for method in ("matching", "dml"):
         if method not in methods:
