@@ -248,8 +248,9 @@ class MonitorParts:
                            label=t.destination(dest))[0]
             line.set_gid(AGGREGATED_GID)
         ax.set_xticks(x, [c.split("_", 1)[-1] for c in cohorts])
-        top = np.nanmax(pd.to_numeric(d[[c for c in ("share", "ci_upper") if c in d.columns]].stack(),
-                                      errors="coerce").to_numpy(dtype=float))
+        vals = pd.to_numeric(d[[c for c in ("share", "ci_upper") if c in d.columns]].stack(),
+                             errors="coerce").to_numpy(dtype=float)
+        top = np.nanmax(vals) if np.isfinite(vals).any() else np.nan  # every share suppressed: no data
         ax.set_ylim(0, min(1.0, 1.1 * top) if np.isfinite(top) and top > 0 else None)
         ax.set_xlim(-0.3, len(cohorts) - 0.7)
         ax.yaxis.set_major_formatter(self._pct_formatter())
