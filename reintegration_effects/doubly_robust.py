@@ -69,7 +69,7 @@ def fit_fold(fold, *, x, t, controls, ys, clf, reg, n_labels, treated_ys=None):
     return test, proba, mu
 
 
-def _fit_fold_task(task, **kw):
+def fit_fold_task(task, **kw):
     """:func:`fit_fold` of one (fold, propensity learner, outcome learner) task of a repeated cross-fit."""
     fold, clf, reg = task
     return fit_fold(fold, clf=clf, reg=reg, **kw)
@@ -427,7 +427,7 @@ class DoublyRobustATT:
             reg = self.outcome_model if self.outcome_model is not None else default_regressor(seed)
             folds = GroupKFold(n_splits=self.n_folds, shuffle=True, random_state=seed)
             tasks += [((train, test, w[train]), clf, reg) for train, test in folds.split(x, d, groups=cl)]
-        parts = map_tasks(partial(_fit_fold_task, x=x, t=t, controls=~d, ys={"y": y}, n_labels=2), tasks,
+        parts = map_tasks(partial(fit_fold_task, x=x, t=t, controls=~d, ys={"y": y}, n_labels=2), tasks,
                           self.parallel)
         masks = {"all": np.ones(n, dtype=bool)}
         if groups is not None:

@@ -57,7 +57,6 @@ from .doubly_robust import (
     SENSITIVITY_C_Y,
     SENSITIVITY_COLUMNS,
     SENSITIVITY_RHO,
-    _fit_fold_task,
     att_from_score,
     att_score,
     att_sensitivity_inputs,
@@ -65,6 +64,7 @@ from .doubly_robust import (
     default_classifier,
     default_regressor,
     fit_fold,
+    fit_fold_task,
     median_aggregate,
     median_aggregate_frame,
     repetition_seeds,
@@ -690,7 +690,7 @@ class DynamicDML:
         sens = {y: f[y].to_numpy(dtype=float) for y in self.sensitivity_outcomes}
         # the folds through parallel.map_tasks (one BLAS/OpenMP thread per fit: threads in gradient
         # boosting oversubscribe a busy 2-core machine, measured 6-10x slower; deterministic either way)
-        parts = map_tasks(partial(_fit_fold_task, x=x, t=t, controls=controls, ys=ys, n_labels=len(labels),
+        parts = map_tasks(partial(fit_fold_task, x=x, t=t, controls=controls, ys=ys, n_labels=len(labels),
                                   treated_ys=sens), tasks, self.parallel)
         out = []
         for s in range(n_rep):
