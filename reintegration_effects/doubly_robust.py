@@ -100,7 +100,7 @@ def att_from_score(psi: np.ndarray, d: np.ndarray, sel: np.ndarray, clusters: np
 #: Default number of independent fold splits (``n_rep``) of :class:`DoublyRobustATT` and
 #: :class:`~reintegration_effects.effects.DynamicDML`; chosen by measurement (docs/validation.md,
 #: "Repeated cross-fitting").
-N_REP = 1
+N_REP = 3
 
 
 def check_n_rep(n_rep) -> int:
@@ -350,8 +350,10 @@ class DoublyRobustATT:
            estimate  std_error  n_treated
     group
     all       1.459      0.063        594
-    g=0       0.927      0.085        293
-    g=1       1.977      0.084        301
+    g=0       0.928      0.085        293
+    g=1       1.977      0.085        301
+    >>> res.splits.groupby("split").size().tolist()  # the n_rep=3 fold splits, 3 groups each
+    [3, 3, 3]
     """
 
     def __init__(self, *, propensity_model=None, outcome_model=None, n_folds: int = 5, n_rep: int = N_REP,
