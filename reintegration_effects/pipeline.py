@@ -52,6 +52,7 @@ class RunContext:
     notes: list[str] = field(default_factory=list)
     echo: Callable[[str], None] = print
     max_risk_set_rows: int | None = 2_000_000
+    dml_repetitions: int | None = None  # fold splits of the double-ML fit (None: the estimator's default)
     parallel: object = None  # a parallel.ParallelConfig; None: the environment decides
     cache_dir: Path | None = None  # the panel cache (None: default_cache_dir(out))
 
@@ -178,8 +179,9 @@ def step_effects(ctx: RunContext) -> str:
         return f"{reason}: no effects estimated"
     het_model = HeterogeneityAnalysis(random_state=ctx.seed)
     # the sensitivity bounds on the headline dml fit itself (same nuisances, rows and estimate as effects.csv)
+    extra = {} if ctx.dml_repetitions is None else {"n_rep": ctx.dml_repetitions}
     tables = estimate_effects(risk, random_state=ctx.seed, parallel=ctx.parallel,
-                              sensitivity_outcomes=(het_model.outcome,))
+                              sensitivity_outcomes=(het_model.outcome,), **extra)
     tables.pop("results")
     ctx.notes.extend(tables.pop("notes", []))
     if isinstance(tables.get("effects_sensitivity"), pd.DataFrame) and len(tables["effects_sensitivity"]):
@@ -375,7 +377,7 @@ def _languages(value, source: str) -> list[str]:
 def run(data_dir: Path | None, out: Path, *, seed: int, lang: str | list[str] | None = None,
         persons: int | None = None, with_report: bool = True, with_pdf: bool = True,
         echo: Callable[[str], None] = print, max_risk_set_rows: int | None = 2_000_000, parallel=None,
-        cache: Path | None = None) -> RunContext:
+        cache: Path | None = None, dml_repetitions: int | None = None) -> RunContext:
     """Run every step; returns the context (data, panel, files written).
 
     ``lang``: the report language, or several (``"nl,en"`` or ``["nl", "en"]``): the first one is
@@ -389,6 +391,8 @@ def run(data_dir: Path | None, out: Path, *, seed: int, lang: str | list[str] | 
     fits (programmes, cross-fitting folds); None reads ``REINTEGRATION_N_JOBS`` and
     ``REINTEGRATION_BACKEND``. The numbers do not depend on it.
     ``cache``: folder of the panel cache (default :func:`default_cache_dir`, beside OUT; never inside).
+    ``dml_repetitions``: independent fold splits of the double-ML estimate (median aggregation, the
+    spread over splits in the standard error); None: the estimator's default (``doubly_robust.N_REP``).
 
     The run writes into a temporary folder beside OUT and replaces OUT by it at the end
     (:class:`~reintegration_effects.manifest.RunFolder`, locked against a second run into the same
@@ -421,7 +425,8 @@ def run(data_dir: Path | None, out: Path, *, seed: int, lang: str | list[str] | 
             data_dir, truth_dir = simulate_default(work, seed, persons)
         ctx = RunContext(data_dir=Path(data_dir), out=work, seed=seed, lang=(languages or ["nl"])[0],
                          simulated=simulated, truth_dir=truth_dir, echo=echo,
-                         max_risk_set_rows=max_risk_set_rows or None, parallel=parallel, cache_dir=cache_dir)
+                         max_risk_set_rows=max_risk_set_rows or None, parallel=parallel, cache_dir=cache_dir,
+                         dml_repetitions=dml_repetitions)
         total = len(STEPS) + int(with_report)
         for i, (name, fn) in enumerate(STEPS, 1):
             echo(f"[{i}/{total}] {name} ...")
@@ -435,6 +440,7 @@ def run(data_dir: Path | None, out: Path, *, seed: int, lang: str | list[str] | 
         report_date = date.today()
         extra = {"simulated": simulated, "truth": str(out / truth_dir.relative_to(work)) if truth_dir else None,
                  "lang": languages[0], "languages": languages, "max_risk_set_rows": max_risk_set_rows,
+                 "dml_repetitions": dml_repetitions,
                  "parallel": _parallel_settings(parallel), "notes": ctx.notes,
                  "report_date": report_date.isoformat()}
 

@@ -71,6 +71,7 @@ def _no_traceback(err: str) -> None:
     ["run", "--out", "o", "--persons", "-5"],
     ["run", "--out", "o", "--max-risk-set-rows", "-1"],
     ["run", "--out", "o", "--seed", "-1"],
+    ["run", "--out", "o", "--dml-repetitions", "0"],
     ["simulate", "--out", "o", "--persons", "-5"],
     ["simulate", "--out", "o", "--persons", "0"],
     ["simulate", "--out", "o", "--persons", "5"],
@@ -84,6 +85,23 @@ def test_bad_option_values_exit_2_with_the_fix(argv, capsys, tmp_path, monkeypat
     _no_traceback(err)
     assert "error:" in err
     assert not (tmp_path / "o").exists()
+
+
+def test_dml_repetitions_reach_the_estimator(data, tmp_path, monkeypatch):
+    """--dml-repetitions N is the double-ML fit's n_rep (the default: the estimator's own)."""
+    from reintegration_effects import effects
+
+    seen = []
+
+    def spy(*args, **kwargs):
+        seen.append(kwargs.get("n_rep", "default"))
+        raise effects.InsufficientDataError("spy: stop here", tables=("effects",))
+
+    monkeypatch.setattr(effects, "estimate_effects", spy)
+    monkeypatch.setattr(pipeline, "STEPS", [*pipeline.STEPS[:2], ("effects", pipeline.step_effects)])
+    _run(data, tmp_path / "a", "--no-report", "--dml-repetitions", "3")
+    _run(data, tmp_path / "b", "--no-report")
+    assert seen == [3, "default"]
 
 
 def test_n_jobs_minus_one_is_every_cpu(data, tmp_path, fast):
