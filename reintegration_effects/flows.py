@@ -571,33 +571,12 @@ def flows_overig(cs: CohortSet) -> pd.DataFrame:
     flows.csv suppresses (see ``docs/disclosure.md``).
     """
     m = cs.members
-    ch = _cohort_horizons(cs)
-    cohort_cat = m["cohort"].cat.categories
-    n_c, n_d = len(cohort_cat), len(OVERIG_DETAILS)
-    ccode = m["cohort"].cat.codes.to_numpy().astype(np.int64)
-    pieces = []
-    for h in cs.horizons:
-        valid = ch.loc[ch["horizon_months"] == h, "cohort"].tolist()
-        if not valid:
-            continue
+
+    def detail_codes(h: int) -> np.ndarray:  # 0 another benefit, 1 no registered work or benefit, -1 not overig
         overig = (m[status_column(h)] == "overig").fillna(False).to_numpy(bool)
-        # detail code: 0 another benefit, 1 no registered work or benefit
-        dcode = np.where(m[other_benefit_column(h)].to_numpy(bool), 0, 1)
-        counts = np.bincount(ccode[overig] * n_d + dcode[overig], minlength=n_c * n_d)
-        t = pd.DataFrame({"cohort": np.repeat(cohort_cat.to_numpy(), n_d), "horizon_months": h,
-                          "detail": np.tile(np.array(OVERIG_DETAILS, dtype=object), n_c),
-                          "persons": counts.astype(np.int64)})
-        pieces.append(t[t["cohort"].isin(valid)])
-    if pieces:
-        out = pd.concat(pieces, ignore_index=True)
-        out["_c"] = pd.Categorical(out["cohort"], categories=cohort_cat).codes
-        out = out.sort_values(["_c", "horizon_months"], kind="mergesort").drop(columns="_c")
-        out["cohort"] = out["cohort"].astype(str)
-        out["horizon_months"] = out["horizon_months"].astype(np.int64)
-        out = out[list(FLOWS_OVERIG_COLUMNS)].reset_index(drop=True)
-    else:
-        out = pd.DataFrame({c: pd.Series(dtype="int64" if c in ("persons", "horizon_months") else object)
-                            for c in FLOWS_OVERIG_COLUMNS})
+        return np.where(overig, np.where(m[other_benefit_column(h)].to_numpy(bool), 0, 1), -1)
+
+    out = _cohort_cell_counts(cs, "detail", OVERIG_DETAILS, detail_codes, FLOWS_OVERIG_COLUMNS)
     out.attrs["flows"] = flows(cs)
     return out
 
@@ -648,7 +627,42 @@ def flows_by_group(cs: CohortSet, groups: Iterable[str] | None = None) -> pd.Dat
     return _flow_counts(cs, dims)
 
 
+def _cohort_cell_counts(cs: CohortSet, cell: str, labels: Sequence[str], codes_at, columns) -> pd.DataFrame:
+    """Persons per cohort, horizon and cell: ``codes_at(h)`` gives every member's cell code at
+    horizon ``h`` (an index into ``labels``; -1: not counted). Every cell of a cohort and horizon
+    that fits the window is listed (zeros too), in cohort order, then horizon, then ``labels``."""
+    m = cs.members
+    ch = _cohort_horizons(cs)
+    cohort_cat = m["cohort"].cat.categories
+    n_c, n_l = len(cohort_cat), len(labels)
+    ccode = m["cohort"].cat.codes.to_numpy().astype(np.int64)
+    pieces = []
+    for h in cs.horizons:
+        valid = ch.loc[ch["horizon_months"] == h, "cohort"].tolist()
+        if not valid:
+            continue
+        code = np.asarray(codes_at(h), dtype=np.int64)
+        keep = code >= 0
+        counts = np.bincount(ccode[keep] * n_l + code[keep], minlength=n_c * n_l)
+        t = pd.DataFrame({"cohort": np.repeat(cohort_cat.to_numpy(), n_l), "horizon_months": h,
+                          cell: np.tile(np.array(labels, dtype=object), n_c), "persons": counts.astype(np.int64)})
+        pieces.append(t[t["cohort"].isin(valid)])
+    if not pieces:
+        return pd.DataFrame({c: pd.Series(dtype="int64" if c in ("persons", "horizon_months") else object)
+                             for c in columns})
+    out = pd.concat(pieces, ignore_index=True)
+    out["_c"] = pd.Categorical(out["cohort"], categories=cohort_cat).codes
+    out = out.sort_values(["_c", "horizon_months"], kind="mergesort").drop(columns="_c")
+    out["cohort"] = out["cohort"].astype(str)
+    out["horizon_months"] = out["horizon_months"].astype(np.int64)
+    return out[list(columns)].reset_index(drop=True)
+
+
 def _flow_counts(cs: CohortSet, dims: Sequence[str] | None) -> pd.DataFrame:
+    if dims is None:
+        m = cs.members
+        return _cohort_cell_counts(cs, "status", STATUS_ORDER,
+                                   lambda h: m[status_column(h)].cat.codes.to_numpy(), FLOWS_COLUMNS)
     m = cs.members
     ch = _cohort_horizons(cs)
     cohort_cat = m["cohort"].cat.categories
@@ -661,14 +675,6 @@ def _flow_counts(cs: CohortSet, dims: Sequence[str] | None) -> pd.DataFrame:
             continue
         scode = m[status_column(h)].cat.codes.to_numpy().astype(np.int64)
         keep = scode >= 0
-        if dims is None:
-            counts = np.bincount(ccode[keep] * n_s + scode[keep], minlength=n_c * n_s).reshape(n_c, n_s)
-            t = pd.DataFrame({"cohort": np.repeat(cohort_cat.to_numpy(), n_s),
-                              "horizon_months": h,
-                              "status": np.tile(np.array(STATUS_ORDER, dtype=object), n_c),
-                              "persons": counts.ravel().astype(np.int64)})
-            pieces.append(t[t["cohort"].isin(valid)])
-            continue
         for d in dims:
             col, values = GROUPS[d]
             gcode = group_codes(m[col], tuple(values))
@@ -684,18 +690,15 @@ def _flow_counts(cs: CohortSet, dims: Sequence[str] | None) -> pd.DataFrame:
                 "persons": counts.astype(np.int64),
             })
             pieces.append(t[t["cohort"].isin(valid)])
-    cols = list(FLOWS_COLUMNS) if dims is None else ["cohort", "horizon_months", "dimension", "group",
-                                                        "status", "persons"]
+    cols = ["cohort", "horizon_months", "dimension", "group", "status", "persons"]
     if not pieces:
         return pd.DataFrame({c: pd.Series(dtype="int64" if c in ("persons", "horizon_months") else object)
                              for c in cols})
     out = pd.concat(pieces, ignore_index=True)
-    # order: cohort (as resolved), then horizon, (dimension, group), status as in STATUS_ORDER
+    # order: cohort (as resolved), then horizon, dimension, group, status as in STATUS_ORDER
     out["_c"] = pd.Categorical(out["cohort"], categories=cohort_cat).codes
-    keys = ["_c", "horizon_months"] + ([] if dims is None else ["_d"])
-    if dims is not None:
-        out["_d"] = pd.Categorical(out["dimension"], categories=list(dims)).codes
-    out = out.sort_values(keys, kind="mergesort").drop(columns=[k for k in ("_c", "_d") if k in out])
+    out["_d"] = pd.Categorical(out["dimension"], categories=list(dims)).codes
+    out = out.sort_values(["_c", "horizon_months", "_d"], kind="mergesort").drop(columns=["_c", "_d"])
     out["cohort"] = out["cohort"].astype(str)
     out["horizon_months"] = out["horizon_months"].astype(np.int64)
     return out[cols].reset_index(drop=True)
