@@ -229,23 +229,8 @@ def test_bad_input_is_reported(simulated):
 
 
 # ------------------------------------------------------------------------------------------------
-# plain language
+# row budget
 # ------------------------------------------------------------------------------------------------
-
-def _effects_table():
-    rows = [
-        ("job_coaching", "sex=F", "off_bijstand_6_18m", "dml", 0.042, 0.0163, 0.010, 0.074, 338, 5000),
-        ("training", "age=18-26", "off_bijstand_6_18m", "dml", -0.028, 0.0158, -0.059, 0.003, 183, 4000),
-        ("work_experience", "all", "off_bijstand_6_18m", "dml", np.nan, np.nan, np.nan, np.nan, np.nan, np.nan),
-        ("participation", "household=other", "off_bijstand_6_18m", "dml", 0.30, 0.1, 0.10, 0.50, 4, 300),
-        ("job_coaching", "sex=F", "off_bijstand_6_18m", "matching", 0.050, 0.02, 0.011, 0.089, 338, 900),
-        ("job_coaching", "sex=F", "employed_12m", "dml", 0.061, 0.02, 0.022, 0.100, 338, 5000),
-        ("job_coaching", "age=50+", "months_bijstand_18m", "dml", -0.64, 0.2, -1.03, -0.25, 86, 3000),
-    ]
-    cols = ["programme", "group", "outcome", "method", "estimate", "std_error", "ci_lower", "ci_upper",
-            "n_treated", "n_control"]
-    return pd.DataFrame(rows, columns=cols)
-
 
 def test_row_budget_shares():
     h = HeterogeneityAnalysis(control_fraction=0.3, max_rows=1000)
