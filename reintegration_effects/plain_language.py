@@ -183,12 +183,14 @@ def group_q_values(effects: pd.DataFrame) -> pd.Series:
     """Benjamini-Hochberg q-values across the groups of each programme x outcome x method.
 
     Uses the table's ``q_value`` column where the run wrote one; otherwise (tables of older runs)
-    computes the same adjustment from two-sided normal p-values of estimate / std_error (or of the
-    interval's width when there is no standard error), with statsmodels' ``multipletests``. Rows of
-    group "all" and rows without an estimate get NaN.
+    computes the same adjustment as the effects step (:func:`~reintegration_effects.stats.fdr_q_values`
+    on :func:`~reintegration_effects.stats.normal_p_value` of estimate / std_error, or of the
+    interval's width when there is no standard error). Rows of group "all" and rows without an
+    estimate get NaN.
     """
     from scipy import stats
-    from statsmodels.stats.multitest import multipletests
+
+    from .stats import fdr_q_values, normal_p_value
 
     if "q_value" in effects.columns and pd.to_numeric(effects["q_value"], errors="coerce").notna().any():
         q = pd.to_numeric(effects["q_value"], errors="coerce").astype(float)
@@ -199,14 +201,10 @@ def group_q_values(effects: pd.DataFrame) -> pd.Series:
     else:
         se = (pd.to_numeric(effects["ci_upper"], errors="coerce") - pd.to_numeric(effects["ci_lower"], errors="coerce")
               ).astype(float) / (2 * stats.norm.ppf(1 - ALPHA / 2))
-    p = pd.Series(2 * stats.norm.sf(np.abs(est / se)), index=effects.index)
-    q = pd.Series(np.nan, index=effects.index)
-    fam = effects["group"].astype(str) != "all"
-    for _, idx in effects[fam].groupby(["programme", "outcome", "method"], sort=False).groups.items():
-        ok = [i for i in idx if np.isfinite(p[i])]
-        if ok:
-            q[ok] = multipletests(p[ok].to_numpy(), method="fdr_bh")[1]
-    return q
+    in_family = (effects["group"].astype(str) != "all").to_numpy()
+    p = np.where(in_family, normal_p_value(est, se), np.nan)
+    families = list(zip(effects["programme"], effects["outcome"], effects["method"], strict=True))
+    return pd.Series(fdr_q_values(p, families), index=effects.index)
 
 
 def verdicts(effects: pd.DataFrame, *, min_group_size: int = MIN_GROUP_SIZE, alpha: float = ALPHA) -> pd.DataFrame:

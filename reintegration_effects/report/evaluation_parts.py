@@ -17,6 +17,7 @@ from ..plain_language import (
     GROUP_PHRASES,
     MIN_GROUP_SIZE,
     interval,
+    pct,
     plain_language,
     programme_sentence,
     sensitivity_sentence,
@@ -111,22 +112,24 @@ class EvaluationParts:
                          + [x for x in groups + [target] if x] + [f"*{caveat}*"])
         return Block(h, md)
 
+    def _group_findings(self, d: pd.DataFrame, programme: str) -> str:
+        """The programme's group findings in words, positive then negative ('' when there are none)."""
+        t = self.t
+        g = d[(d.programme == programme) & (d.group != "all")]
+        parts = []
+        for verdict in ("positive", "negative"):
+            rows = g[g.verdict == verdict].sort_values("group", key=lambda s: s.map(group_sort_key))
+            if len(rows):
+                parts.append(t(f"summary.groups_{verdict}", groups=self._group_list(rows)))
+        return t.join(parts) if parts else ""
+
     def _group_lines(self, d: pd.DataFrame) -> list[str]:
         """Per programme with group findings: 'for whom' in one sentence (positive and negative alike)."""
-        t = self.t
         lines = []
         for p in sorted(d.programme.unique()):
-            g = d[(d.programme == p) & (d.group != "all")]
-            pos = g[g.verdict == "positive"].sort_values("group", key=lambda s: s.map(group_sort_key))
-            neg = g[g.verdict == "negative"].sort_values("group", key=lambda s: s.map(group_sort_key))
-            if pos.empty and neg.empty:
-                continue
-            parts = []
-            if len(pos):
-                parts.append(t("summary.groups_positive", groups=self._group_list(pos)))
-            if len(neg):
-                parts.append(t("summary.groups_negative", groups=self._group_list(neg)))
-            lines.append(t("summary.groups_line", programme=self.programme_name(p), findings=t.join(parts)))
+            found = self._group_findings(d, p)
+            if found:
+                lines.append(self.t("summary.groups_line", programme=self.programme_name(p), findings=found))
         return lines
 
     def _group_list(self, rows: pd.DataFrame) -> str:
@@ -181,7 +184,7 @@ class EvaluationParts:
         if d is None or eff is None:
             return Block()
         sentences = plain_language(eff, lang=self.lang, outcome=MAIN_OUTCOME, method=method,
-                                   programme_names=self._names())
+                                   programme_names=self.t.programme_names)
         title = t("dashboard.findings_title")
         html_parts, md_parts = [], []
         for p in sorted(sentences.programme.unique()):
@@ -203,9 +206,6 @@ class EvaluationParts:
              + f'<p class="note">{md_to_html(note, inline=True)}</p></div>')
         md = f"**{md_escape(title)}**\n\n" + "\n\n".join(md_parts)
         return Block(h, join_text(md, note_md(note), "\n\n"))
-
-    def _names(self) -> dict[str, str]:
-        return self.t.programme_names
 
     # ------------------------------------------------------------------ the programmes
     @report_part
@@ -247,15 +247,9 @@ class EvaluationParts:
             sentence = programme_sentence(name, r.estimate, r.ci_lower, r.ci_upper, self.lang)
             sentence = sentence[len(name) + 2:]  # the paragraph starts with the name already
             text = [sentence[:1].upper() + sentence[1:]]
-            g = d[(d.programme == r.programme) & (d.group != "all")]
-            pos, neg = g[g.verdict == "positive"], g[g.verdict == "negative"]
-            if len(pos) or len(neg):
-                found = []
-                if len(pos):
-                    found.append(t("summary.groups_positive", groups=self._group_list(pos)))
-                if len(neg):
-                    found.append(t("summary.groups_negative", groups=self._group_list(neg)))
-                text.append(t("conclusions.groups", findings=t.join(found)))
+            found = self._group_findings(d, r.programme)
+            if found:
+                text.append(t("conclusions.groups", findings=found))
             else:
                 text.append(t("conclusions.no_groups"))
             other = "matching" if method == "dml" else "dml"
@@ -277,7 +271,7 @@ class EvaluationParts:
                 if len(s) and pd.notna(s.robustness_value.iloc[0]):
                     rv = float(s.robustness_value.iloc[0])
                     text.append(t("conclusions.fragile" if rv < 0.02 else "conclusions.robust",
-                                  rv=self._rv(rv)))
+                                  rv=pct(rv, self.lang)))
             paras.append(f"**{name}.** " + " ".join(text))
         tg = self.targeting()
         if tg["detected"]:
@@ -287,11 +281,6 @@ class EvaluationParts:
             paras.append(t("summary.targeting_no"))
         paras.append(t("conclusions.caveat"))
         return Block.join([self._paragraphs(p) for p in paras])
-
-    def _rv(self, rv: float) -> str:
-        from ..plain_language import pct
-
-        return pct(rv, self.lang)
 
     @report_part
     def cost_table(self) -> Block:
