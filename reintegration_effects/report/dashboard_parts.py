@@ -116,12 +116,7 @@ class DashboardParts:
             keys.append(s)
             cells, md_cells = [t.status(s)], [md_escape(t.status(s))]
             for h in m.columns:
-                v = m.loc[s, h]
-                if pd.isna(v):
-                    cells.append(t("report.suppressed"))
-                else:
-                    share = v / totals[h] if pd.notna(totals[h]) and totals[h] else np.nan
-                    cells.append(f"{t.count(v)} ({t.percent(share)})" if pd.notna(share) else t.count(v))
+                cells.append(self._count_share(m.loc[s, h], totals[h]))
                 md_cells.append(md_escape(cells[-1]))
             rows.append(cells)
             md_rows.append(md_cells)
@@ -131,6 +126,13 @@ class DashboardParts:
                     md_rows.append([md_escape(c) for c in detail_row])
                     keys.append(("detail", s))
         return header, rows, md_rows, keys
+
+    def _count_share(self, v, total) -> str:
+        """A flow-table cell: 'persons (share of the cohort)', the count alone without a total, x if suppressed."""
+        t = self.t
+        if pd.isna(v):
+            return t("report.suppressed")
+        return f"{t.count(v)} ({t.percent(v / total)})" if pd.notna(total) and total else t.count(v)
 
     def _overig_rows(self, cohort: str, m: pd.DataFrame, totals: dict) -> list[list[str]]:
         """'of which' rows breaking 'overig' down (flows_overig.csv), when the run wrote that table."""
@@ -144,12 +146,7 @@ class DashboardParts:
             cells = ["   " + t("dashboard.overig_detail", detail=t.get(f"overig_detail.{detail}", str(detail)))]
             for h in m.columns:
                 v = d.loc[(d.detail == detail) & (d.horizon_months == h), "persons"]
-                v = v.iloc[0] if len(v) else np.nan
-                if pd.isna(v):
-                    cells.append(t("report.suppressed"))
-                else:
-                    share = v / totals[h] if pd.notna(totals[h]) and totals[h] else np.nan
-                    cells.append(f"{t.count(v)} ({t.percent(share)})" if pd.notna(share) else t.count(v))
+                cells.append(self._count_share(v.iloc[0] if len(v) else np.nan, totals[h]))
             out.append(cells)
         return out
 
