@@ -104,10 +104,10 @@ def _parser() -> argparse.ArgumentParser:
                         "comparison pool (default 2,000,000; 0: no budget)")
     r.add_argument("--dml-repetitions", type=_int_at_least(1), default=None,
                    help="independent cross-fitting splits of the double-ML estimate (median over splits; their "
-                        "spread enters the standard error); default 1, 3 is measurably better and 3x the cost")
+                        "spread enters the standard error); default 3, measured best (docs/validation.md)")
     r.add_argument("--n-jobs", type=_n_jobs, default=None,
                    help="concurrent independent fits (programmes, cross-fitting folds); -1 every CPU "
-                        "(default: REINTEGRATION_N_JOBS, else 1); the numbers do not depend on it")
+                        "(default: REINTEGRATION_N_JOBS, else every CPU); the numbers do not depend on it")
     r.add_argument("--backend", choices=["sequential", "loky", "threading", "ray", "dask"], default=None,
                    help="where they run (default: REINTEGRATION_BACKEND, else loky); see docs/scaling.md")
     r.add_argument("--cache", type=Path, default=None,
@@ -201,7 +201,7 @@ def _cmd_run(args) -> int:
     except ValueError as e:
         raise RunError(str(e), "correct or unset the environment variable (or pass --n-jobs / --backend)") from None
     if args.n_jobs is not None or args.backend is not None:  # the options win over the environment
-        jobs = args.n_jobs if args.n_jobs is not None else (env.n_jobs if os.environ.get(ENV_N_JOBS) else None)
+        jobs = args.n_jobs if args.n_jobs is not None else (env.n_jobs if os.environ.get(ENV_N_JOBS) else -1)
         parallel = ParallelConfig(n_jobs=jobs, backend=args.backend or env.backend)
     ctx = run(args.data, out, seed=args.seed, lang=args.lang, persons=args.persons,
               with_report=not args.no_report, with_pdf=not args.no_pdf,

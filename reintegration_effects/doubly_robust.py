@@ -98,10 +98,10 @@ def att_from_score(psi: np.ndarray, d: np.ndarray, sel: np.ndarray, clusters: np
 # ------------------------------------------------------------------------------------------------
 
 #: Default number of independent fold splits (``n_rep``) of :class:`DoublyRobustATT` and
-#: :class:`~reintegration_effects.effects.DynamicDML`. Three splits measurably help (docs/validation.md,
-#: "Repeated cross-fitting") but cost three times the nuisance fits; until the faster learners of the
-#: speed work make that affordable, the default stays one split and ``run --dml-repetitions 3`` opts in.
-N_REP = 1
+#: :class:`~reintegration_effects.effects.DynamicDML`: three, measured best (docs/validation.md,
+#: "Repeated cross-fitting"; five did no better); DynamicDML's training-row budget keeps the three
+#: splits at about the cost one split had.
+N_REP = 3
 
 
 def check_n_rep(n_rep) -> int:

@@ -389,7 +389,9 @@ def run(data_dir: Path | None, out: Path, *, seed: int, lang: str | list[str] | 
     a national register (tens of millions of pool person-months) is thinned to it.
     ``parallel``: a :class:`~reintegration_effects.parallel.ParallelConfig` for the independent
     fits (programmes, cross-fitting folds); None reads ``REINTEGRATION_N_JOBS`` and
-    ``REINTEGRATION_BACKEND``. The numbers do not depend on it.
+    ``REINTEGRATION_BACKEND``, and uses every CPU of this machine when they are unset (the
+    estimators on their own default to one worker, as in scikit-learn; a run uses the machine).
+    The numbers do not depend on it.
     ``cache``: folder of the panel cache (default :func:`default_cache_dir`, beside OUT; never inside).
     ``dml_repetitions``: independent fold splits of the double-ML estimate (median aggregation, the
     spread over splits in the standard error); None: the estimator's default (``doubly_robust.N_REP``).
@@ -401,8 +403,12 @@ def run(data_dir: Path | None, out: Path, *, seed: int, lang: str | list[str] | 
     """
     from datetime import date
 
+    from .parallel import ParallelConfig
+
     started = pd.Timestamp.now()
     check_settings(seed=seed, persons=persons, max_risk_set_rows=max_risk_set_rows)
+    if parallel is None:
+        parallel = ParallelConfig.from_env(n_jobs=-1)  # raises naming a variable that is not usable
     languages = _languages(lang, "--lang") if lang is not None else None
     out = Path(out).resolve()
     cache_dir = Path(cache).resolve() if cache is not None else default_cache_dir(out)
