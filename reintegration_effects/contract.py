@@ -104,6 +104,18 @@ class TableSpec:
 
 
 _PID = ColumnSpec("person_id", "id", description="pseudonymised person key (CBS RINPERSOON), text")
+#: CBS municipality code: 'GM' and four digits (GM1916 = Leidschendam-Voorburg). ``validate`` also
+#: accepts lower case and the bare number (1916, 363 -> GM0363) and says so in the cleaning log.
+MUNICIPALITY_CODE_PATTERN = r"GM\d{4}"
+#: Optional column of ``benefits`` (issue 16a): the CBS code of the paying municipality. It is not in
+#: ``TABLES["benefits"].columns`` (the contract's fixed column set, which files without it match);
+#: ``validate`` adds it to the table when the file has it, and ``benchmark`` then compares
+#: municipalities. Empty cells are allowed (e.g. WW, which UWV pays); bijstand spells without a code
+#: are left out of the benchmark, with a line in the cleaning log.
+MUNICIPALITY_COLUMN = ColumnSpec("municipality", "municipality", required=False, nullable=True,
+                                 description="CBS code of the paying municipality, GM + 4 digits (optional)")
+#: Optional columns a table may have beyond its fixed ones: table -> column specs.
+OPTIONAL_COLUMNS: dict[str, tuple[ColumnSpec, ...]] = {"benefits": (MUNICIPALITY_COLUMN,)}
 _START = ColumnSpec("start", "date", description="first day of the spell")
 _END = ColumnSpec(
     "end", "date", nullable=True, description="last day of the spell (inclusive); empty = still running"
@@ -173,6 +185,10 @@ STUDY_KEYS = (
     "lang",
     "unlinked",  # "error" (default) or "reject": spells whose person_id is not in persons
     "programmes",  # [programmes.LABEL] tables: name, description, cost_per_participant
+    # issue 16a, the municipality benchmark (all optional):
+    "municipality_code",  # the own municipality's CBS code (GM + 4 digits); a code in 'municipality' also works
+    "benchmark",  # "all" (default) or a list of codes: the municipalities compared with
+    "municipality_mergers",  # [municipality_mergers] table: old code = "new code"
 )
 #: Keys of a ``[programmes.LABEL]`` table in study.toml. ``name`` and ``description``: a table
 #: ``{ nl = "...", en = "..." }`` or one string for both languages; ``cost_per_participant``: euros
@@ -255,6 +271,10 @@ EFFECTS_COLUMNS = (
     "n_control",
 )
 HAZARDS_COLUMNS = ("model", "term", "hazard_ratio", "ci_lower", "ci_upper")
+#: The municipality benchmark (issue 16a, ``benchmark.csv``): indicators per municipality.
+BENCHMARK_INDICATORS = ("outflow_to_work", "sustainable_outflow", "reentry_12m", "median_duration")
+BENCHMARK_COLUMNS = ("municipality", "indicator", "persons", "observed", "expected", "difference",
+                     "ci_lower", "ci_upper")
 
 
 def stock_cohort_name(date) -> str:

@@ -28,6 +28,26 @@ class StudySettings:
     #: ``[programmes.LABEL]`` tables: ``{label: {"name": {"nl", "en"} or None, "description": {"nl",
     #: "en"} or None, "cost_per_participant": float or None}}`` (checked by ``io.study_from_dict``).
     programmes: dict = field(default_factory=dict)
+    #: Issue 16a. ``municipality`` stays the display name of the report title; the own municipality's
+    #: CBS code is ``municipality_code``, or ``municipality`` itself when that is a code (GM + 4 digits).
+    municipality_code: str | None = None
+    #: Municipalities compared with: None or "all" = every municipality in benefits, else a list of codes.
+    benchmark: str | list[str] | None = None
+    #: ``{old code: new code}`` from ``[municipality_mergers]`` (chains resolved by ``io``).
+    municipality_mergers: dict | None = None
+
+    @property
+    def own_municipality(self) -> str | None:
+        """The own municipality's CBS code: ``municipality_code``, else ``municipality`` if it is a code."""
+        import re
+
+        from .contract import MUNICIPALITY_CODE_PATTERN
+
+        if self.municipality_code:
+            return self.municipality_code
+        if self.municipality and re.fullmatch(MUNICIPALITY_CODE_PATTERN, self.municipality.strip().upper()):
+            return self.municipality.strip().upper()
+        return None
 
 
 @dataclass

@@ -294,6 +294,11 @@ def study_from_dict(raw: Mapping[str, Any]) -> StudySettings:
                 settings[key] = value
             else:
                 bad(key, f"{value!r} is not text", 'write e.g. municipality = "Leidschendam-Voorburg"')
+        elif key in ("municipality_code", "benchmark", "municipality_mergers"):
+            parsed, what = municipality_setting(key, value)
+            problems += [Problem(STUDY_FILE, w, f) for w, f in what]
+            if not what:
+                settings[key] = parsed
         elif key == "programmes":
             info, what = _programme_tables(value)
             problems += [Problem(STUDY_FILE, w, f) for w, f in what]
@@ -305,6 +310,77 @@ def study_from_dict(raw: Mapping[str, Any]) -> StudySettings:
     if problems:
         raise InputError(problems)
     return StudySettings(**settings)
+
+
+def municipality_code(value: Any) -> str | None:
+    """A CBS municipality code as the contract writes it (``GM`` + 4 digits), or None when ``value``
+    is not one. Accepted: any case and surrounding spaces (' gm1916 '), and the bare number of at
+    most four digits (1916, '0363', 363 -> GM0363), as CBS files (GEMEENTE) write it."""
+    import re
+
+    from .contract import MUNICIPALITY_CODE_PATTERN
+
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int | float | np.integer | np.floating):
+        if not float(value).is_integer() or value < 0:
+            return None
+        value = str(int(value))
+    text = str(value).strip().upper()
+    if re.fullmatch(r"\d{1,4}", text):
+        text = "GM" + text.zfill(4)
+    return text if re.fullmatch(MUNICIPALITY_CODE_PATTERN, text) else None
+
+
+def municipality_setting(key: str, value: Any) -> tuple[Any, list[tuple[str, str]]]:
+    """Check one benchmark key of study.toml (issue 16a); returns (value, [(what, fix), ...]).
+
+    ``municipality_code``: one code. ``benchmark``: "all" or a non-empty list of codes.
+    ``municipality_mergers``: a table ``old code = "new code"``; chains (A -> B, B -> C) are resolved
+    to the last code, a cycle is a problem.
+    """
+    example = 'write a CBS code, GM and four digits, e.g. "GM1916"'
+    if key == "municipality_code":
+        code = municipality_code(value)
+        return (code, []) if code else (None, [(f"key 'municipality_code': {value!r} is not a CBS municipality "
+                                                 f"code", example)])
+    if key == "benchmark":
+        if isinstance(value, str) and value.strip().lower() == "all":
+            return "all", []
+        if isinstance(value, list) and value:
+            codes = [municipality_code(v) for v in value]
+            bad = [v for v, c in zip(value, codes, strict=True) if c is None]
+            if not bad:
+                return list(dict.fromkeys(codes)), []
+            return None, [(f"key 'benchmark': {', '.join(map(repr, bad))} not CBS municipality code(s)",
+                           'write benchmark = "all" or a list of codes, e.g. benchmark = ["GM0518", "GM0599"]')]
+        return None, [(f"key 'benchmark': {value!r} is neither \"all\" nor a list of codes",
+                       'write benchmark = "all" or a list of codes, e.g. benchmark = ["GM0518", "GM0599"]')]
+    # municipality_mergers
+    fix = '[municipality_mergers]\nGM1884 = "GM1945"   # old code = "code of the merged municipality"'
+    if not isinstance(value, dict) or not value:
+        return None, [(f"key 'municipality_mergers': {value!r} is not a table of codes", f"write e.g.\n{fix}")]
+    out: dict[str, str] = {}
+    what: list[tuple[str, str]] = []
+    for old, new in value.items():
+        a, b = municipality_code(old), municipality_code(new)
+        if a is None or b is None or a == b:
+            what.append((f"key 'municipality_mergers': {old!r} = {new!r} is not a pair of two different codes",
+                         f"write e.g.\n{fix}"))
+        else:
+            out[a] = b
+    resolved: dict[str, str] = {}
+    for a in out:
+        seen, b = {a}, out[a]
+        while b in out:
+            if b in seen:
+                what.append((f"key 'municipality_mergers': the codes {', '.join(sorted(seen))} map to each other "
+                             f"in a cycle", "map every old code to the code of the municipality it became part of"))
+                break
+            seen.add(b)
+            b = out[b]
+        resolved[a] = b
+    return (None if what else resolved), what
 
 
 _PROGRAMME_EXAMPLE = ('[programmes.job_coaching]\nname = { nl = "Jobcoaching", en = "Job coaching" }\n'
@@ -415,7 +491,10 @@ def write_study(study: Mapping[str, Any], path: str | Path) -> Path:
     becomes one ``[programmes.LABEL]`` table per programme, after the other keys.
     """
     lines = [f"{key} = {_toml_value(value)}" for key, value in study.items()
-             if value is not None and key != "programmes"]
+             if value is not None and key not in ("programmes", "municipality_mergers")]
+    if study.get("municipality_mergers"):
+        lines += ["", "[municipality_mergers]"]
+        lines += [f"{_toml_key(a)} = {_toml_value(b)}" for a, b in study["municipality_mergers"].items()]
     for label, info in (study.get("programmes") or {}).items():
         lines += ["", f"[programmes.{_toml_key(label)}]"]
         for k in PROGRAMME_INFO_KEYS:

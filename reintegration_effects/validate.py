@@ -26,13 +26,23 @@ from .contract import (
     DEFAULT_HORIZONS,
     GROUP_DIMENSIONS,
     MIGRATION_PRE_2022_MAP,
+    OPTIONAL_COLUMNS,
     TABLES,
     ColumnSpec,
     TableSpec,
 )
 from .dataset import InputData, StudySettings
 from .errors import InputError, Problem
-from .io import STUDY_FILE, SUFFIXES, TEXT, find_table, programme_info, read_raw, read_study
+from .io import (
+    STUDY_FILE,
+    SUFFIXES,
+    TEXT,
+    find_table,
+    municipality_code,
+    programme_info,
+    read_raw,
+    read_study,
+)
 
 #: Row numbers listed in a Problem (its text shows the first five and a count).
 ROWS_LISTED = 10
@@ -158,6 +168,8 @@ def load_input(folder: str | Path, *, study: StudySettings | None = None) -> Inp
         horizons_given=_horizons_given(folder) if study_given is None else study.horizons != DEFAULT_HORIZONS)
     problems += study_problems
     problems += _programme_info_problems(study, tables["programmes"], where=settings)
+    muni_problems, muni_lines = _municipality_problems(study, tables["benefits"], where=settings)
+    problems += muni_problems
     if problems:
         raise InputError(problems)
 
@@ -165,7 +177,7 @@ def load_input(folder: str | Path, *, study: StudySettings | None = None) -> Inp
     no_bijstand = _no_bijstand_problem(frames["benefits"], tables["benefits"], window_start, window_end)
     if no_bijstand is not None:
         raise InputError([no_bijstand])
-    log = pd.DataFrame([line for t in tables.values() for line in t.log] + [*study_lines, window_line],
+    log = pd.DataFrame([line for t in tables.values() for line in t.log] + [*study_lines, *muni_lines, window_line],
                        columns=LOG_COLUMNS)
     log["rows"] = log["rows"].astype("int64")
     return InputData(
@@ -293,6 +305,35 @@ def _programme_info_problems(study: StudySettings, table: _Table, *, where: str 
     return [Problem(where, f"[programmes.{label}] describes a programme that is not in {file} ({found})",
                     f"use the label exactly as {file} writes it (case matters), or remove the table")
             for label in unknown]
+
+
+def _municipality_problems(study: StudySettings, table: _Table, *, where: str = STUDY_FILE
+                           ) -> tuple[list[Problem], list[tuple]]:
+    """The benchmark settings against benefits.municipality (issue 16a): the own code and the codes in
+    ``benchmark`` must occur in the file (after mergers); without the column the benchmark is absent,
+    which the cleaning log says when study.toml asks for it."""
+    own = study.own_municipality
+    listed = study.benchmark if isinstance(study.benchmark, list) else []
+    if not table.usable:
+        return [], []
+    if "municipality" not in table.typed.columns:
+        if own or listed:
+            return [], [("study", where if where == STUDY_FILE else "", "kept",
+                         "study.toml names municipality codes, but benefits has no municipality column: "
+                         "no municipality benchmark", 0)]
+        return [], []
+    mergers = study.municipality_mergers or {}
+    present = set(table.ok_rows()["municipality"].dropna().astype(str))
+    file = table.file or "benefits.csv"
+    problems = []
+    for key, codes in (("municipality_code", [own] if own else []), ("benchmark", listed)):
+        absent = [c for c in codes if mergers.get(c, c) not in present]
+        if absent:
+            problems.append(Problem(where, f"key '{key}': {', '.join(absent)} not in the municipality column of "
+                                           f"{file} (codes found: {_show(sorted(present))})",
+                                    f"use codes that occur in {file} (after [municipality_mergers]), or correct "
+                                    f"the column"))
+    return problems, []
 
 
 def _months_text(horizons: list[int]) -> str:
@@ -425,6 +466,9 @@ class _Table:
         spec = self.spec
         found = list(raw.columns)
         raw = self._link_keys(raw)
+        optional = [c for c in OPTIONAL_COLUMNS.get(spec.name, ()) if c.name in raw.columns]
+        if optional:  # e.g. benefits.municipality (issue 16a): checked and kept like the fixed columns
+            self.spec = spec = replace(spec, columns=(*spec.columns, *optional))
         missing = [c for c in spec.required_columns if c not in raw.columns]
         if missing:
             self.problem(
@@ -464,6 +508,8 @@ class _Table:
                     )
         if not keep.all():
             norm, typed = norm[keep], typed[keep]
+        if "municipality" in typed.columns:
+            typed = self._municipality_codes(raw, typed, study)
         self.typed = typed
         self.ok = self._schema_checks(norm, typed)
         if spec.name == "persons" and "migration_background" in raw.columns:
@@ -472,6 +518,31 @@ class _Table:
             self._spell_checks()
         if not self.problems:
             self.raw = None  # free memory: only needed to quote bad values
+
+    def _municipality_codes(self, raw: pd.DataFrame, typed: pd.DataFrame, study: StudySettings) -> pd.DataFrame:
+        """Log codes written as bare numbers, map merged municipalities (study.toml
+        ``[municipality_mergers]``) and count bijstand spells without a code (issue 16a)."""
+        col = typed["municipality"]
+        written = _as_text(raw.loc[typed.index, "municipality"].astype(object))
+        bare = (written.str.fullmatch(r"\d{1,4}").fillna(False) & col.notna()).to_numpy(bool)
+        if bare.any():
+            self.add_log("kept", "municipality codes written as a bare number read as CBS codes (e.g. "
+                                 f"{written[bare].iloc[0]} -> {col[bare].iloc[0]})", int(bare.sum()))
+        mergers = study.municipality_mergers or {}
+        if mergers:
+            old = col.isin(list(mergers)).to_numpy(bool)
+            if old.any():
+                pairs = ", ".join(f"{a} -> {mergers[a]}" for a in sorted(set(col[old].astype(str))))
+                typed = typed.copy()
+                typed["municipality"] = col.astype(object).map(lambda c: mergers.get(c, c)).astype("category")
+                self.add_log("kept", f"municipality codes of merged municipalities mapped to their successor "
+                                     f"(study.toml [municipality_mergers]: {pairs})", int(old.sum()))
+        if "benefit" in typed.columns:
+            missing = (typed["benefit"].astype(object) == "bijstand").to_numpy(bool) & typed["municipality"].isna().to_numpy()
+            if missing.any():
+                self.add_log("kept", "bijstand spells without a municipality code: kept, left out of the "
+                                     "municipality benchmark", int(missing.sum()))
+        return typed
 
     def check_migration(self, values: pd.Series) -> None:
         """The classification of migration_background: CBS 2022 (dutch / europe / outside_europe /
@@ -544,6 +615,8 @@ class _Table:
                 checks.append(("code", pa.Check.isin(list(c.values))))
             elif c.kind == "bool":
                 checks.append(("code", pa.Check.isin(["true", "false"])))
+            elif c.kind == "municipality":
+                checks.append(("municipality", _mask_check(typed[col].notna() | norm[col].isna())))
             elif c.kind == "date":
                 checks.append(("date", _mask_check(typed[col].notna() | norm[col].isna())))
             elif c.kind == "number":
@@ -589,6 +662,14 @@ class _Table:
                 c.name,
                 f"unknown value(s) {values} in {n} row(s); allowed: {allowed}{CODE_NOTES.get(c.name, '')}",
                 "replace them by allowed values (case and surrounding spaces do not matter)",
+                index,
+            )
+        elif kind == "municipality":
+            self.problem(
+                c.name,
+                f"{n} value(s) are not CBS municipality codes: {values}",
+                "write the CBS code of the paying municipality, GM and four digits (e.g. GM1916; the bare "
+                "number 1916 is accepted too), or leave the cell empty when no municipality pays (e.g. WW)",
                 index,
             )
         elif kind == "date":
@@ -715,7 +796,7 @@ class _Table:
             typed = typed.iloc[np.argsort(key, kind="stable")]
         typed = typed.reset_index(drop=True)
         for c in self.spec.columns:
-            if c.kind in ("id", "text"):
+            if c.kind in ("id", "text", "municipality"):
                 typed[c.name] = _as_python_text(typed[c.name])
         self.log.insert(0, (name, self.file, "kept", "valid rows kept", len(typed)))
         return typed
@@ -783,6 +864,9 @@ def _convert(c: ColumnSpec, s: pd.Series) -> tuple[pd.Series, pd.Series]:
     elif c.kind == "date":
         norm = _date_text(text, open_end=c.nullable)
         values = _parse_iso(norm)
+    elif c.kind == "municipality":
+        norm = text
+        values = text.map(municipality_code, na_action="ignore").astype(TEXT)
     elif c.kind == "number":
         norm = text
         if text.str.contains(",", regex=False).any():  # decimal comma (Dutch spreadsheets)
@@ -801,6 +885,9 @@ def _convert(c: ColumnSpec, s: pd.Series) -> tuple[pd.Series, pd.Series]:
         typed = pd.Series(pd.Categorical.from_codes(cat_codes, categories=list(c.values)), index=s.index)
     elif values is None:  # id, text: the normalised text itself
         typed = normalised
+    elif c.kind == "municipality":  # the code as the contract writes it (GM + 4 digits), categorical
+        per_row = np.append(values.to_numpy(dtype=object, na_value=None), None)[codes]
+        typed = pd.Series(pd.Categorical(per_row), index=s.index)
     else:
         typed = pd.Series(values.array.take(codes, allow_fill=True), index=s.index)
     return normalised, typed
