@@ -135,6 +135,9 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--seed", type=_int_at_least(0), default=DEFAULT_SEED)
     s.add_argument("--format", choices=["csv", "parquet"], default="csv")
     s.add_argument("--effects", choices=["heterogeneous", "constant"], default="heterogeneous")
+    s.add_argument("--participation", action="store_true",
+                   help="also write participation.csv (volunteering, education, ...) with a true effect of the "
+                        "participation programme on participating_18m and volunteering_18m (issue 16b)")
 
     f = sub.add_parser("verify", help="check an output folder against its manifest.json (exit 0: every hash matches)")
     f.add_argument("out", type=Path, help="output folder of a run")
@@ -180,6 +183,8 @@ def _cmd_simulate(args) -> int:
     from .simulate import simulate_municipality, write_simulation
 
     kwargs = {"seed": args.seed, "effects": args.effects}
+    if getattr(args, "participation", False):
+        kwargs["participation"] = True
     if args.persons is not None:
         kwargs["n_persons"] = args.persons
     sim = simulate_municipality(**kwargs)

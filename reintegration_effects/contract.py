@@ -38,6 +38,12 @@ HOUSEHOLD_POSITIONS = (
 BENEFITS = ("bijstand", "ww", "other")
 CONTRACTS = ("permanent", "fixed_term", "agency", "on_call")
 SECTORS = tuple("ABCDEFGHIJKLMNOPQRSTU")  # SBI-2008 sections
+#: Activities of the optional ``participation`` table (issue 16b): the municipality's own registration of
+#: participation beyond paid work (e.g. its participation ladder). ``social_activation``: day activities,
+#: language or activation courses arranged for social participation; ``other``: any other registered
+#: activity. A person may do several activities at once (overlapping spells of different activities are
+#: kept); overlapping or contiguous spells of the same activity are merged (``validate``).
+PARTICIPATION_ACTIVITIES = ("volunteering", "education", "informal_care", "social_activation", "other")
 
 #: SBI-2008 section names (Dutch, English), for job-quality tables.
 SECTOR_NAMES: dict[str, tuple[str, str]] = {
@@ -170,6 +176,18 @@ TABLES: dict[str, TableSpec] = {
         spell=True,
         required=False,
     ),
+    # issue 16b: optional; absent -> InputData.participation is None and every participation output is
+    # left out. Its dates do not set the study window (``sets_window``): the registration is read inside
+    # the window the register tables define.
+    "participation": TableSpec(
+        "participation",
+        "participation spell (the municipality's own registration, e.g. its participation ladder)",
+        (_PID, _START, _END, ColumnSpec("activity", "category", values=PARTICIPATION_ACTIVITIES,
+                                        description="volunteering/education/informal_care/social_activation/other")),
+        spell=True,
+        required=False,
+        extra={"sets_window": False, "absent_as_none": True},
+    ),
 }
 
 #: Keys allowed in study.toml; unknown keys are an error.
@@ -215,6 +233,9 @@ DEFAULT_HORIZONS = (6, 12, 18)
 OUTCOMES = ("employed_12m", "off_bijstand_12m", "off_bijstand_6_18m")
 #: Additional outcome (issue 5): months on bijstand in the 18 months after time zero.
 EXTRA_OUTCOMES = ("months_bijstand_18m",)
+#: Outcomes when the input has a ``participation`` table (issue 16b): in any participation activity, and
+#: volunteering, at the end of month 18 after time zero (0/1).
+PARTICIPATION_OUTCOMES = ("participating_18m", "volunteering_18m")
 METHODS = ("naive", "matching", "dml")
 HAZARD_MODELS = ("exit_to_work", "reentry")
 
@@ -255,6 +276,10 @@ FLOWS_COLUMNS = ("cohort", "horizon_months", "status", "persons")
 #: AOW, WIA/WAO, Wajong, ANW) on the date, or no registered work or benefit at all.
 OVERIG_DETAILS = ("other_benefit", "no_work_or_benefit")
 FLOWS_OVERIG_COLUMNS = ("cohort", "horizon_months", "detail", "persons")
+#: Participation of the stock cohorts (``participation.csv``, issue 16b): ``activity`` is ``any`` or one of
+#: PARTICIPATION_ACTIVITIES, ``participating`` yes/no; ``dimension``/``group`` ``all``/``all`` for the cohort.
+PARTICIPATION_COLUMNS = ("cohort", "horizon_months", "activity", "dimension", "group", "participating", "persons")
+PARTICIPATION_ANY = "any"
 #: The programmes and their descriptions (``programmes.csv``).
 PROGRAMMES_COLUMNS = ("programme", "name_nl", "name_en", "description_nl", "description_en",
                       "cost_per_participant", "participants")

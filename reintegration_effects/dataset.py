@@ -52,7 +52,7 @@ class StudySettings:
 
 @dataclass
 class InputData:
-    """The five contract tables after validation and cleaning.
+    """The contract tables after validation and cleaning (participation optional).
 
     Frames (one row per contract row that was kept; ``row`` is its 1-based row in the file):
 
@@ -63,6 +63,10 @@ class InputData:
     - ``jobs``: person_id, start, end, sector, contract (category, NA allowed),
       hours_per_week, monthly_wage (float, NA allowed).
     - ``programmes``: person_id, programme (str), start, end.
+    - ``participation`` (issue 16b): person_id, start, end, activity (category); ``None`` when the
+      input folder has no participation table (then no participation output is made), an empty frame
+      when the file is there but holds no rows. Same-activity spells are merged where they overlap or
+      touch; spells of different activities may overlap.
 
     Spell frames are sorted by person_id and start. ``window_start``/``window_end`` are resolved
     (from study.toml, else the earliest and latest dates in the data). ``log`` is the cleaning log:
@@ -74,6 +78,7 @@ class InputData:
     benefits: pd.DataFrame
     jobs: pd.DataFrame
     programmes: pd.DataFrame
+    participation: pd.DataFrame | None = None
     study: StudySettings = field(default_factory=StudySettings)
     log: pd.DataFrame = field(default_factory=pd.DataFrame)
     sources: dict[str, Path] = field(default_factory=dict)

@@ -47,6 +47,7 @@ from .contract import (
     HOUSEHOLD_POSITIONS,
     MIGRATION,
     OUTCOMES,
+    PARTICIPATION_OUTCOMES,
     SEX,
     age_band,
 )
@@ -85,10 +86,18 @@ from .matching import (  # the shared cores; also importable from here as before
     propensity_logit,  # noqa: F401
 )
 from .panel import Panel, link_programme_starts, person_codes
+from .participation import has_participation, participation_outcomes
 from .stats import cluster_se, cluster_sums, fdr_q_values, normal_p_value
 
 #: Outcomes estimated for every programme (contract outcomes + months on bijstand).
 ALL_OUTCOMES = (*OUTCOMES, "months_bijstand_18m")
+#: Optional outcomes (issue 16b), in the risk sets only when the input has a participation table.
+OPTIONAL_OUTCOMES = PARTICIPATION_OUTCOMES
+
+
+def risk_outcomes(risk: RiskSets) -> tuple[str, ...]:
+    """The outcomes of these risk sets: :data:`ALL_OUTCOMES`, then every optional outcome they hold."""
+    return (*ALL_OUTCOMES, *(o for o in OPTIONAL_OUTCOMES if o in risk.frame.columns))
 FOLLOW_UP_MONTHS = 18
 #: Elapsed-duration bands (months) for exact matching: monthly at the start of a spell, where
 #: both take-up and the exit hazard change fastest, then widening. Coarser bands (0-3, 3-6, 6-12,
@@ -133,7 +142,8 @@ class RiskSets:
     month (month end), spell_id, treatment (programme label started in this month, or "none" for
     the not-yet-treated pool), weight (1, or 1/sampling fraction for subsampled controls),
     covariates (see NUMERIC_COVARIATES, CATEGORICAL_COVARIATES, age_band), outcomes
-    (employed_12m, off_bijstand_12m, off_bijstand_6_18m: 0/1; months_bijstand_18m: 0-18).
+    (employed_12m, off_bijstand_12m, off_bijstand_6_18m: 0/1; months_bijstand_18m: 0-18; with a
+    participation table also participating_18m, volunteering_18m: 0/1, see :func:`risk_outcomes`).
     ``log``: how many programme starts were used and why others were not.
     """
 
@@ -276,6 +286,8 @@ def build_risk_sets(
         "off_bijstand_6_18m": (cs[p_idx, m_idx + follow_up + 1] - cs[p_idx, m_idx + 6] == 0).astype(np.int8),
         "months_bijstand_18m": (cs[p_idx, m_idx + follow_up + 1] - cs[p_idx, m_idx + 1]).astype(np.int16),
     }
+    if has_participation(data):  # issue 16b: participating / volunteering at month end t0 + follow_up
+        y.update(participation_outcomes(panel, data.participation, p_idx, m_idx + follow_up))
 
     treat = np.full(len(p_idx), NONE, dtype=object)
     ti = np.flatnonzero(treated)
@@ -934,11 +946,13 @@ def estimate_effects(risk: RiskSets, *, methods=("naive", "matching", "dml"), ra
     results: dict[str, EffectResults] = {}
     frames = []
     notes: list[str] = []  # methods that cannot be estimated on these risk sets (run-log lines)
+    outcomes = risk_outcomes(risk)  # ALL_OUTCOMES, plus the participation outcomes when present (issue 16b)
     if "naive" in methods:
-        frames.append(naive_effects(risk))
-    estimators = {"matching": lambda: DynamicMatching(random_state=random_state, parallel=parallel),
+        frames.append(naive_effects(risk, outcomes=outcomes))
+    estimators = {"matching": lambda: DynamicMatching(random_state=random_state, parallel=parallel,
+                                                      outcomes=outcomes),
                   "dml": lambda: DynamicDML(n_folds=n_folds, n_rep=n_rep, random_state=random_state, parallel=parallel,
-                                            sensitivity_outcomes=sensitivity_outcomes)}
+                                            sensitivity_outcomes=sensitivity_outcomes, outcomes=outcomes)}
     for method in ("matching", "dml"):
         if method not in methods:
             continue

@@ -439,6 +439,10 @@ TABLE_RULES: dict[str, str] = {
                     "flows.csv",
     "programmes": "texts and costs from study.toml (no person data); participants: <10 (and 0) suppressed "
                   "with the row's cost, rounded to 5",
+    "participation": "counts (participating yes/no per cohort, horizon, activity and group): cells <10 (and 0) "
+                     "suppressed, secondary suppression against the group sizes and the totals per cohort, "
+                     "horizon, activity and dimension, rounded to 5; group_persons rounded; share from the "
+                     "rounded counts",
 }
 
 # ------------------------------------------------------------------------------------------------
@@ -700,6 +704,29 @@ def _plan_programmes(name: str, df: pd.DataFrame) -> tuple[pd.DataFrame, tuple[s
     return _rows(df, "participants"), ("participants",)
 
 
+def _plan_participation(name: str, df: pd.DataFrame) -> tuple[pd.DataFrame, tuple[str, ...]]:
+    """The disclosure plan of participation (issue 16b): see its rule in :data:`OUTPUT_TABLES`.
+
+    The layout of ``flows_by_group`` with the two cells participating yes / no in place of the
+    statuses: a row is (cohort, horizon, activity, dimension, group) with its size as row total
+    (published rounded as ``group_persons``), the columns add up over the groups of a dimension to
+    the cohort's counts. Activities overlap (a person may do several), so they are protected as
+    separate tables; ``any`` is not the sum of the activities. ``share`` = published yes /
+    published group size, shown only where both are and the group has at least 10 persons.
+    """
+    by = ["cohort", "horizon_months", "activity", "dimension", "group"]
+    out = sdc.protect_counts(df, by=by, cell_col="participating",
+                             col_totals=("cohort", "horizon_months", "activity", "dimension"))
+    out = _with_row_total(out, df, by, "group_persons")
+    rules = sdc.CBS_RULES
+    num = pd.to_numeric(out["persons"]).astype("Float64")
+    den = pd.to_numeric(out["group_persons"]).astype("Float64")
+    ok = num.notna() & den.notna() & (den >= rules.min_denominator)
+    share = (num / den.where(den > 0)).round(3)
+    out["share"] = share.where(ok).astype("Float64")
+    return out, ("persons", "group_persons")
+
+
 @dataclass(frozen=True)
 class OutputTable:
     """One published table: its name, file in OUT, disclosure plan and the rule in words."""
@@ -750,6 +777,7 @@ _PLANS = {
     "immortal_time": _plan_effects_balance,
     "flows_overig": _plan_flows_overig,
     "programmes": _plan_programmes,
+    "participation": _plan_participation,
 }
 _missing_rules = sorted(set(_PLANS) ^ set(TABLE_RULES))
 if _missing_rules:  # a plan without its rule text, or a rule without a plan: fix it here

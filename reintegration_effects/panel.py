@@ -542,6 +542,12 @@ def benefit_on(data: InputData, person_ids, dates, benefit: str = "other") -> np
     return _covered(_queries(person_ids, dates), ben[ben["benefit"].astype(str) == benefit])
 
 
+def spells_cover(spells: pd.DataFrame, person_ids, dates) -> np.ndarray:
+    """True where one of ``spells`` (person_id, start, end; NaT end = open) covers the person on the
+    exact date: the rule of :func:`status_on`, for any spell table (e.g. participation, issue 16b)."""
+    return _covered(_queries(person_ids, dates), spells)
+
+
 def _queries(person_ids, dates) -> pd.DataFrame:
     q = pd.DataFrame({"person_id": pd.Series(person_ids).astype(str).to_numpy(),
                       "date": pd.to_datetime(pd.Series(dates)).to_numpy()})

@@ -72,7 +72,8 @@ def step_validate(ctx: RunContext) -> str:
     d = ctx.data
     return (f"{len(d.persons):,} persons, {len(d.benefits):,} benefit, {len(d.jobs):,} job and "
             f"{len(d.programmes):,} programme spells; window {d.window_start:%Y-%m-%d} to "
-            f"{d.window_end:%Y-%m-%d}")
+            f"{d.window_end:%Y-%m-%d}"
+            + (f"; {len(d.participation):,} participation spells" if d.participation is not None else ""))
 
 
 def step_panel(ctx: RunContext) -> str:
@@ -135,6 +136,10 @@ def step_monitor(ctx: RunContext) -> str:
     careers.pop("career_medoids", None)  # a medoid is one real person's sequence: not published
     tables.update(careers)
     tables["programmes"] = programmes_table(ctx.data)  # names, descriptions, costs (study.toml), participants
+    if ctx.data.participation is not None:  # issue 16b: only with a participation table (else no file, no note)
+        from .participation import participation_table
+
+        tables["participation"] = participation_table(cs, ctx.data)
     if tables["programmes"].empty:
         ctx.notes.append(InsufficientDataError("the input has no programmes").note(("programmes",)))
     written = _write(ctx, tables)

@@ -52,6 +52,9 @@ MAX_AGE = 110
 OPEN_END = "9999-12-31"
 LOG_COLUMNS = ("table", "file", "outcome", "reason", "rows")
 SPELL_TABLES = tuple(name for name, spec in TABLES.items() if spec.spell)
+#: Spell tables whose dates set the study window when study.toml gives none (not participation, issue 16b:
+#: a supplementary registration is read inside the register's window, it does not widen it).
+WINDOW_TABLES = tuple(name for name in SPELL_TABLES if TABLES[name].extra.get("sets_window", True))
 
 # CBS codes and spelling variants, keyed by the normalised value (lower case, '_' for spaces and
 # hyphens, leading zeros dropped from numbers). Contract labels themselves are always accepted.
@@ -173,7 +176,9 @@ def load_input(folder: str | Path, *, study: StudySettings | None = None) -> Inp
     if problems:
         raise InputError(problems)
 
-    frames = {name: t.finish() for name, t in tables.items()}
+    # an optional table marked absent_as_none (participation) that has no file stays None, without log lines
+    frames = {name: None if TABLES[name].extra.get("absent_as_none") and not t.file else t.finish()
+              for name, t in tables.items()}
     no_bijstand = _no_bijstand_problem(frames["benefits"], tables["benefits"], window_start, window_end)
     if no_bijstand is not None:
         raise InputError([no_bijstand])
@@ -725,6 +730,8 @@ class _Table:
                         "correct the dates so spells of the same benefit do not overlap, or merge them",
                         involved,
                     )
+        elif self.spec.name == "participation":  # same-activity overlaps are merged in finish(), others kept
+            pass
         elif self.spec.name == "households":
             involved = _overlapping(t)
             if len(involved):
@@ -786,6 +793,15 @@ class _Table:
                 self.add_log(
                     "merged",
                     "contiguous spells of the same benefit merged (next start = previous end + 1 day)",
+                    merged,
+                )
+        if name == "participation":
+            typed, merged = merge_same_activity(typed)
+            if merged:
+                self.add_log(
+                    "merged",
+                    "overlapping or contiguous spells of the same activity of one person merged into one "
+                    "(union of their dates; spells of different activities may overlap and are kept)",
                     merged,
                 )
         if self.spec.spell:  # by person_id (as text), then start, then row (a stable sort)
@@ -1017,6 +1033,42 @@ def _merge_contiguous(t: pd.DataFrame) -> tuple[pd.DataFrame, int]:
     return merged, int(joins.sum())
 
 
+def merge_same_activity(t: pd.DataFrame) -> tuple[pd.DataFrame, int]:
+    """Merge participation spells of one person and activity that overlap or touch (next start <=
+    previous end + 1 day): the union of their dates, as one spell keeping the first row (and its row
+    number); an open end stays open. Returns the frame and the number of rows merged away.
+
+    Several registrations of the same activity (a renewed volunteering placement entered before the
+    old one was closed) say the person did that activity on every day of the union; whether a date
+    is covered, the only thing the package reads, is the same before and after the merge.
+    """
+    if len(t) < 2:
+        return t, 0
+    pid, _ = pd.factorize(t["person_id"])
+    act = t["activity"].cat.codes.to_numpy()
+    start = _days(t["start"]) + _DAY_OFFSET
+    end = np.where(t["end"].isna(), _OPEN, _days(t["end"]) + _DAY_OFFSET)
+    order = np.lexsort((start, act, pid))
+    key = (pid[order].astype(np.int64) * (len(TABLES["participation"].column("activity").values) + 1)
+           + act[order].astype(np.int64) + 1) * _GROUP
+    running = np.maximum.accumulate(key + end[order])  # the latest end so far within (person, activity)
+    prev = np.concatenate(([-1], running[:-1]))
+    joins = (key + start[order] <= prev + 1) & np.concatenate(([False], key[1:] == key[:-1]))
+    if not joins.any():
+        return t, 0
+    first = np.flatnonzero(~joins)
+    group = np.cumsum(~joins) - 1
+    last_end = np.maximum.reduceat(end[order], first)
+    merged = t.iloc[order[first]].copy()
+    ends = t["end"].to_numpy()[order]
+    # the spell of the group whose end is the group's maximum (an open end is the maximum)
+    pick = np.zeros(len(first), dtype=np.int64)
+    is_max = end[order] == last_end[group]
+    pick[group[is_max][::-1]] = np.flatnonzero(is_max)[::-1]
+    merged["end"] = ends[pick]
+    return merged, int(joins.sum())
+
+
 # ------------------------------------------------------------------------------------------------
 # Small helpers
 # ------------------------------------------------------------------------------------------------
@@ -1054,7 +1106,7 @@ def _resolve_window(
     lo = hi = None
     if study.window_start is None or study.window_end is None:
         lows, highs = [], []
-        for name in SPELL_TABLES:
+        for name in WINDOW_TABLES:
             t = tables[name]
             if t.typed is not None and t.ok is not None:
                 ok = t.ok_rows()

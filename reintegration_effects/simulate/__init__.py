@@ -283,6 +283,7 @@ def simulate_municipality(
     frailty: float | None = None,
     hazard_ratios: dict | None = None,
     params: SimulationParams | None = None,
+    participation: bool = False,
 ) -> SimulatedMunicipality:
     """Simulate the municipality and its true programme effects (see the module docstring).
 
@@ -291,6 +292,9 @@ def simulate_municipality(
     the unobserved log-hazard term of exit to work (None: 0.5 heterogeneous, 0 constant).
     ``hazard_ratios``: constant mode only, ``{programme: ratio}`` (others keep the defaults).
     ``params``: a :class:`SimulationParams` to change any other number. Same seed, same tables.
+    ``participation`` (issue 16b): also a ``participation`` table and the true effects on
+    ``participating_18m`` / ``volunteering_18m`` (:mod:`.participation`); the other tables and truths
+    are the same with or without it.
     """
     if effects not in ("heterogeneous", "constant"):
         raise ValueError(f"effects must be 'heterogeneous' or 'constant', found {effects!r}")
@@ -325,13 +329,24 @@ def simulate_municipality(
     t1 = time.perf_counter()
     true_effects, true_hr, indiv = compute_truth(p, cal, pers, model, st_nt, ev, cs, tables, prog_start)
     timings["truth"] = time.perf_counter() - t1
+    part_params = None
+    if participation:
+        from .participation import ParticipationParams, add_participation
+
+        t1 = time.perf_counter()
+        pp = ParticipationParams()
+        tables["participation"], indiv, true_effects = add_participation(p, cal, pers, model, st_nt, ev, cs, tables,
+                                                                         indiv, true_effects, pp)
+        part_params = pp.to_dict()
+        timings["participation"] = time.perf_counter() - t1
     timings["total"] = time.perf_counter() - t_start
     used = set(tables["programmes"]["programme"])  # study.toml may describe only programmes in the data
     study = {"municipality": p.municipality, "window_start": p.window_start, "window_end": p.window_end,
              "programmes": {k: v for k, v in PROGRAMME_INFO.items() if k in used}}
     return SimulatedMunicipality(tables=tables, study=study, true_effects=true_effects,
                                  true_hazard_ratios=true_hr, individual_effects=indiv, params=p,
-                                 states=st_nt, months=cal.month_ends(), timings=timings)
+                                 states=st_nt, months=cal.month_ends(), timings=timings,
+                                 participation_params=part_params)
 
 
 def write_simulation(sim: SimulatedMunicipality, folder, fmt: str = "csv") -> tuple[Path, Path]:
@@ -361,4 +376,7 @@ def write_simulation(sim: SimulatedMunicipality, folder, fmt: str = "csv") -> tu
     sim.true_hazard_ratios.to_csv(truth / "true_hazard_ratios.csv", index=False)
     sim.individual_effects.to_parquet(truth / "individual_effects.parquet", index=False)
     (truth / "params.json").write_text(json.dumps(sim.params.to_dict(), indent=2), encoding="utf-8")
+    if sim.participation_params is not None:  # issue 16b: the participation model's numbers
+        (truth / "participation_params.json").write_text(json.dumps(sim.participation_params, indent=2),
+                                                          encoding="utf-8")
     return folder, truth

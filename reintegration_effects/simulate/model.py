@@ -404,6 +404,9 @@ class _Model:
 def run_months(p: SimulationParams, cal: Calendar, pers: Persons, timings: dict):
     """The month loop: actual population plus clones. Returns states and records."""
     model = _Model(p, cal, pers)
+    # the clones' own programme starts (event, month, programme, months): the counterfactual programme
+    # history the participation truth needs (issue 16b); recorded only, no draw changes
+    model.clone_starts = []
     n, T = pers.n, cal.T
     init_state = pers.seg_state[np.arange(n), pers.nseg - 1]
     init_start = pers.seg_start[np.arange(n), pers.nseg - 1]
@@ -443,7 +446,10 @@ def run_months(p: SimulationParams, cal: Calendar, pers: Persons, timings: dict)
         t1 = time.perf_counter()
         # clones of earlier starts step through month t
         if clones is not None and clones.n:
-            model.step(clones, t, U, S, actual=False)
+            _, _, c_starts = model.step(clones, t, U, S, actual=False)
+            if c_starts is not None and len(c_starts):
+                model.clone_starts.append((clone_ev[c_starts], np.full(len(c_starts), t, dtype=np.int64),
+                                           clones.prog[c_starts].copy(), clones.pdur[c_starts].copy()))
             k = t - clone_t0
             cs[clone_ev, k] = clones.st
             done = k >= FOLLOW_UP

@@ -302,6 +302,8 @@ class SimulatedMunicipality:
     states: np.ndarray = field(repr=False, default=None)
     months: pd.DatetimeIndex = field(repr=False, default=None)
     timings: dict = field(default_factory=dict)
+    #: the participation model's numbers when simulated with ``participation=True`` (issue 16b), else None
+    participation_params: dict | None = None
 
     def status_labels(self) -> np.ndarray:
         """Month-end status labels (persons x grid months) in contract words."""

@@ -1,0 +1,269 @@
+"""Participation beyond paid work (issue 16b): the input table, the monitor table, the outcomes and
+their estimates against the simulator's truth."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from reintegration_effects.contract import PARTICIPATION_COLUMNS, PARTICIPATION_OUTCOMES
+from reintegration_effects.effects import (
+    ALL_OUTCOMES,
+    NONE,
+    DynamicDML,
+    DynamicMatching,
+    build_risk_sets,
+    risk_outcomes,
+)
+from reintegration_effects.errors import InputError
+from reintegration_effects.flows import build_cohorts
+from reintegration_effects.io import write_input_folder
+from reintegration_effects.outputs import protect_table, write_table
+from reintegration_effects.panel import build_panel
+from reintegration_effects.participation import participation_table
+from reintegration_effects.validate import load_input
+
+# ------------------------------------------------------------------------------------------------
+# a hand-built folder: three persons, window 2015-2017
+# ------------------------------------------------------------------------------------------------
+
+STUDY = {"window_start": "2015-01-01", "window_end": "2017-12-31", "cohorts": ["stock_2016-01-01"],
+         "horizons": [6, 12]}
+
+
+def _tables(participation=True):
+    persons = pd.DataFrame({"person_id": ["A", "B", "C"], "sex": ["F", "M", "F"],
+                            "birth_date": ["1980-05-01"] * 3, "migration_background": ["dutch"] * 3,
+                            "education": ["low"] * 3})
+    benefits = pd.DataFrame({"person_id": ["A", "B", "C"], "benefit": ["bijstand"] * 3,
+                             "start": ["2015-01-01", "2015-06-01", "2016-02-01"],
+                             "end": [None, "2016-03-31", None]})
+    jobs = pd.DataFrame({"person_id": ["B"], "start": ["2016-04-01"], "end": [None]})
+    programmes = pd.DataFrame({"person_id": ["A"], "programme": ["participation"], "start": ["2015-03-10"],
+                               "end": ["2015-12-31"]})
+    tables = {"persons": persons, "benefits": benefits, "jobs": jobs, "programmes": programmes}
+    if participation:
+        tables["participation"] = pd.DataFrame({
+            "person_id": ["A", "A", "A", "B", "C", "C"],
+            "start": ["2016-05-01", "2016-08-01", "2016-06-01", "2016-12-01", "2017-08-01", "2017-09-01"],
+            "end": ["2016-08-15", "2016-09-30", None, "2017-02-01", "2017-08-30", "2017-09-30"],
+            "activity": ["volunteering", "Volunteering", "education", "informal_care", "other",
+                         "social activation"],
+        })
+    return tables
+
+
+@pytest.fixture
+def folder(tmp_path):
+    return write_input_folder(_tables(), tmp_path / "in", study=STUDY)
+
+
+def test_the_table_is_read_merged_and_logged(folder):
+    data = load_input(folder)
+    p = data.participation
+    # A's two volunteering rows overlap: merged into one spell (their union), logged; A's education
+    # overlaps them and is kept (several activities at once)
+    assert len(p) == 5
+    vol = p[(p.person_id == "A") & (p.activity == "volunteering")]
+    assert len(vol) == 1 and vol.start.iloc[0] == pd.Timestamp("2016-05-01") and vol.end.iloc[0] == pd.Timestamp(
+        "2016-09-30")
+    assert p.loc[(p.person_id == "A") & (p.activity == "education"), "end"].isna().all()
+    assert set(p.activity.astype(str)) == {"volunteering", "education", "informal_care", "other", "social_activation"}
+    log = data.log[data.log.table == "participation"]
+    assert log.loc[log.outcome == "kept", "rows"].sum() == 5
+    merged = log[log.outcome == "merged"]
+    assert merged.rows.tolist() == [1] and "same activity" in merged.reason.iloc[0]
+    # every row accounted for: kept + merged = rows in the file
+    assert log.loc[log.outcome.isin(["kept", "merged"]), "rows"].sum() == 6
+
+
+def test_parquet_reads_the_same(tmp_path):
+    a = load_input(write_input_folder(_tables(), tmp_path / "csv", study=STUDY))
+    b = load_input(write_input_folder(_tables(), tmp_path / "pq", fmt="parquet", study=STUDY))
+    pd.testing.assert_frame_equal(a.participation.drop(columns="row"), b.participation.drop(columns="row"))
+
+
+def test_absent_table_is_none_and_changes_nothing(tmp_path):
+    with_p = load_input(write_input_folder(_tables(), tmp_path / "a", study=STUDY))
+    without = load_input(write_input_folder(_tables(participation=False), tmp_path / "b", study=STUDY))
+    assert without.participation is None
+    assert "participation" not in set(without.log.table)
+    assert with_p.window_start == without.window_start and with_p.window_end == without.window_end
+    pd.testing.assert_frame_equal(with_p.log[with_p.log.table != "participation"].reset_index(drop=True),
+                                  without.log.reset_index(drop=True))
+    panel = build_panel(without)
+    risk = build_risk_sets(panel, without)
+    assert not set(PARTICIPATION_OUTCOMES) & set(risk.frame.columns)
+    assert risk_outcomes(risk) == ALL_OUTCOMES
+    cs = build_cohorts(without, panel)
+    empty = participation_table(cs, without)
+    assert empty.empty and tuple(empty.columns) == PARTICIPATION_COLUMNS
+
+
+def test_participation_dates_do_not_set_the_window(tmp_path):
+    tables = _tables()
+    tables["participation"].loc[0, "start"] = "2005-01-01"  # long before every register spell
+    data = load_input(write_input_folder(tables, tmp_path / "in", study={"cohorts": STUDY["cohorts"]}))
+    assert data.window_start == pd.Timestamp("2015-01-01")
+
+
+@pytest.mark.parametrize("column,value,words", [
+    ("activity", "sports", ["unknown value(s) 'sports'", "volunteering, education, informal_care"]),
+    ("person_id", "Z", ["not in persons", "'Z'"]),
+    ("start", "2016-02-30", ["not real dates", "2016-02-30"]),
+    ("end", "2016-04-01", ["end before they start"]),
+])
+def test_bad_rows_are_refused_naming_file_column_and_row(tmp_path, column, value, words):
+    tables = _tables()
+    tables["participation"].loc[0, column] = value  # row 1: A volunteering 2016-05-01 to 2016-08-15
+    with pytest.raises(InputError) as err:
+        load_input(write_input_folder(tables, tmp_path / "in", study=STUDY))
+    text = str(err.value)
+    assert "participation.csv" in text and f"column '{column}'" in text and "row 1" in text.replace("rows 1", "row 1")
+    for w in words:
+        assert w in text, text
+
+
+def test_missing_activity_column_is_refused(tmp_path):
+    tables = _tables()
+    tables["participation"] = tables["participation"].drop(columns="activity")
+    with pytest.raises(InputError, match="participation.csv.*activity"):
+        load_input(write_input_folder(tables, tmp_path / "in", study=STUDY))
+
+
+# ------------------------------------------------------------------------------------------------
+# monitor and outcomes by hand
+# ------------------------------------------------------------------------------------------------
+
+
+def _cell(t, horizon, activity, dimension, group, participating="yes"):
+    row = t[(t.horizon_months == horizon) & (t.activity == activity) & (t.dimension == dimension)
+            & (t.group == group) & (t.participating == participating)]
+    assert len(row) == 1
+    return int(row.persons.iloc[0])
+
+
+def test_monitor_shares_by_hand(folder):
+    """Stock 1 January 2016: A and B (C starts in February). On 1 July 2016 A volunteers and is in
+    education, B nothing; on 1 January 2017 A is in education, B (now in work) gives informal care."""
+    data = load_input(folder)
+    cs = build_cohorts(data, build_panel(data))
+    t = participation_table(cs, data)
+    assert tuple(t.columns) == PARTICIPATION_COLUMNS
+    assert set(t.cohort) == {"stock_2016-01-01"}
+    assert _cell(t, 6, "any", "all", "all") == 1 and _cell(t, 6, "any", "all", "all", "no") == 1
+    assert _cell(t, 6, "volunteering", "all", "all") == 1
+    assert _cell(t, 6, "education", "all", "all") == 1
+    assert _cell(t, 6, "informal_care", "all", "all") == 0
+    assert _cell(t, 12, "any", "all", "all") == 2
+    assert _cell(t, 12, "volunteering", "all", "all") == 0
+    assert _cell(t, 12, "informal_care", "all", "all") == 1
+    assert _cell(t, 12, "any", "sex", "sex=F") == 1 and _cell(t, 12, "any", "sex", "sex=M") == 1
+    assert _cell(t, 6, "any", "sex", "sex=M") == 0 and _cell(t, 6, "any", "sex", "sex=M", "no") == 1
+    # next to outflow: by the status on the same date
+    assert _cell(t, 12, "any", "status", "status=werk") == 1
+    assert _cell(t, 12, "any", "status", "status=bijstand") == 1
+    # every dimension adds up to the cohort (2 persons) per horizon and activity
+    sums = t.groupby(["horizon_months", "activity", "dimension"]).persons.sum()
+    assert (sums == 2).all()
+
+
+def test_outcomes_by_hand(folder):
+    """participating_18m / volunteering_18m read at the month end 18 months after time zero."""
+    data = load_input(folder)
+    panel = build_panel(data)
+    risk = build_risk_sets(panel, data)
+    assert risk_outcomes(risk) == (*ALL_OUTCOMES, *PARTICIPATION_OUTCOMES)
+    f = risk.frame.set_index(["person_id", "month_index"])
+    # A starts in March 2015 (index 2): outcome at 2016-09-30, covered by the merged volunteering spell
+    a = f.loc[("A", 2)]
+    assert a.treatment == "participation" and a.participating_18m == 1 and a.volunteering_18m == 1
+    # A before the start (pool): 2016-07-31 and 2016-08-31, volunteering and education
+    assert f.loc[("A", 0), ["participating_18m", "volunteering_18m"]].tolist() == [1, 1]
+    assert f.loc[("A", 1), ["participating_18m", "volunteering_18m"]].tolist() == [1, 1]
+    # B on bijstand June 2015 - March 2016 (indices 5..14); informal care 2016-12-01 to 2017-02-01
+    b = f.loc["B"]
+    want = {m: int(m in (5, 6)) for m in range(5, 15)}  # 2016-12-31 and 2017-01-31 covered, 2017-02-28 not
+    assert b.participating_18m.to_dict() == want
+    assert (b.volunteering_18m == 0).all()
+    # C: 'other' ends 2017-08-30 (does not cover the month end), social activation covers 2017-09-30
+    c = f.loc["C"]
+    assert c.participating_18m.to_dict() == {13: 0, 14: 1, 15: 0, 16: 0, 17: 0}
+
+
+# ------------------------------------------------------------------------------------------------
+# disclosure
+# ------------------------------------------------------------------------------------------------
+
+
+def test_small_cells_are_suppressed_and_the_table_passes_the_gate(folder, tmp_path):
+    data = load_input(folder)
+    t = participation_table(build_cohorts(data, build_panel(data)), data)
+    out, counts = protect_table("participation", t)
+    assert counts == ("persons", "group_persons")
+    assert out.persons.isna().all() and out.group_persons.isna().all() and out.share.isna().all()
+    path = write_table(tmp_path / "out", "participation", t)
+    assert path.name == "participation.csv" and path.is_file()
+
+
+# ------------------------------------------------------------------------------------------------
+# the simulator: participation does not change the other tables; estimates against the truth
+# ------------------------------------------------------------------------------------------------
+
+
+def test_simulating_participation_changes_no_other_table():
+    from reintegration_effects.simulate import simulate_municipality
+
+    a = simulate_municipality(300, seed=5)
+    b = simulate_municipality(300, seed=5, participation=True)
+    assert "participation" not in a.tables and len(b.tables["participation"])
+    for name, df in a.tables.items():
+        pd.testing.assert_frame_equal(df, b.tables[name])
+    old = b.true_effects[~b.true_effects.outcome.isin(PARTICIPATION_OUTCOMES)].reset_index(drop=True)
+    pd.testing.assert_frame_equal(a.true_effects, old)
+    assert set(b.true_effects.outcome) == {*a.true_effects.outcome, *PARTICIPATION_OUTCOMES}
+    assert a.participation_params is None and b.participation_params["hr_in_post"] > 1
+
+
+@pytest.fixture(scope="module")
+def simulated():
+    from reintegration_effects.datasets import load_simulated
+
+    data, truth = load_simulated(4000, seed=11, participation=True)
+    panel = build_panel(data)
+    return data, truth, panel, build_risk_sets(panel, data)
+
+
+def test_risk_set_outcomes_equal_the_simulated_ones(simulated):
+    """Person by person, the outcomes built from the participation table equal the simulator's actual ones."""
+    _, truth, _, risk = simulated
+    ind = truth.individual[truth.individual.in_truth]
+    treated = risk.frame[risk.frame.treatment != NONE]
+    got = treated.set_index(["person_id", "month"]).sort_index()
+    want = ind.set_index(["person_id", "time_zero"]).sort_index()
+    assert len(got) == len(want) and (got.index == want.index).all()
+    for y in PARTICIPATION_OUTCOMES:
+        np.testing.assert_array_equal(got[y].to_numpy(dtype=float), want[f"{y}_actual"].to_numpy())
+
+
+def _compare(estimates: pd.DataFrame, truth: pd.DataFrame) -> pd.DataFrame:
+    t = truth[["programme", "group", "outcome", "estimate"]].rename(columns={"estimate": "truth"})
+    m = estimates.merge(t, on=["programme", "group", "outcome"])
+    m["z"] = (m["estimate"] - m["truth"]) / m["std_error"]
+    return m
+
+
+def test_matching_and_dml_recover_the_true_participation_effects(simulated):
+    """One seed, overall effects of every programme on both outcomes: within 3.5 standard errors of
+    the truth (the simulator's ATT, "not now" counterfactual). The participation programme's true
+    effect is large (about +25 points participating, +15 volunteering) and must be found as such."""
+    _, truth, _, risk = simulated
+    for est in (DynamicMatching(outcomes=PARTICIPATION_OUTCOMES, random_state=1),
+                DynamicDML(n_folds=3, random_state=1, outcomes=PARTICIPATION_OUTCOMES)):
+        res = _compare(est.fit(risk).effects, truth.effects)
+        overall = res[res.group == "all"]
+        assert len(overall) == 8
+        assert overall.z.abs().max() < 3.5, overall[["programme", "outcome", "estimate", "truth", "std_error", "z"]]
+        part = overall[overall.programme == "participation"].set_index("outcome")
+        assert (part.truth > 0.1).all() and (part.estimate / part.std_error > 4).all(), part
