@@ -50,3 +50,6 @@ report.flows_overview("stock")
 
 # %%
 report.flows_by_group("stock")
+
+# %%
+report.participation_overview()

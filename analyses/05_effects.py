@@ -52,6 +52,9 @@ report.effects_methods_chart()
 report.effects_overview()
 
 # %%
+report.participation_effects_note()
+
+# %%
 report.blp_table()
 
 # %%

@@ -441,8 +441,8 @@ TABLE_RULES: dict[str, str] = {
                   "with the row's cost, rounded to 5",
     "participation": "counts (participating yes/no per cohort, horizon, activity and group): cells <10 (and 0) "
                      "suppressed, secondary suppression against the group sizes and the totals per cohort, "
-                     "horizon, activity and dimension, rounded to 5; group_persons rounded; share from the "
-                     "rounded counts",
+                     "horizon, activity and dimension, rounded to 5; status rows hidden where flows hides the "
+                     "status; group_persons rounded; share from the rounded counts",
 }
 
 # ------------------------------------------------------------------------------------------------
@@ -713,17 +713,59 @@ def _plan_participation(name: str, df: pd.DataFrame) -> tuple[pd.DataFrame, tupl
     the cohort's counts. Activities overlap (a person may do several), so they are protected as
     separate tables; ``any`` is not the sum of the activities. ``share`` = published yes /
     published group size, shown only where both are and the group has at least 10 persons.
+
+    The groups of dimension ``status`` (the status on the same date) have the sizes of the cells of
+    ``flows.csv``: where flows suppresses a status cell (small, or to protect another), that status
+    row is suppressed here whole (yes, no, size; flag ``secondary (status suppressed in flows)``), so
+    this table never gives back a cell flows protects. flows hides at least two cells of a row, so
+    the hidden rows here are known only as the sums flows already shows. ``df.attrs["flows"]``: the
+    exact flows table of the same cohorts (set by :func:`~reintegration_effects.participation.participation_table`).
     """
-    by = ["cohort", "horizon_months", "activity", "dimension", "group"]
-    out = sdc.protect_counts(df, by=by, cell_col="participating",
-                             col_totals=("cohort", "horizon_months", "activity", "dimension"))
-    out = _with_row_total(out, df, by, "group_persons")
     rules = sdc.CBS_RULES
+    by = ["cohort", "horizon_months", "activity", "dimension", "group"]
+    df = df.reset_index(drop=True)
+    exact_flows = df.attrs.get("flows")
+    forced = np.zeros(len(df), dtype=bool)
+    if (df["dimension"].astype(str) == "status").any():
+        if not isinstance(exact_flows, pd.DataFrame):
+            raise ValueError("participation: the exact flows table is missing (attrs['flows']); the status rows "
+                             "cannot be protected without it. Fix: build the table with "
+                             "participation.participation_table(cohort_set, data)")
+        pub, _ = protect_table("flows", exact_flows)
+        hidden = pub.loc[pub["persons"].isna(), ["cohort", "horizon_months", "status"]]
+        hidden_keys = set(zip(hidden["cohort"].astype(str), hidden["horizon_months"].astype(np.int64),
+                              "status=" + hidden["status"].astype(str), strict=True))
+        keys = zip(df["cohort"].astype(str), df["horizon_months"].astype(np.int64), df["group"].astype(str),
+                   strict=True)
+        forced = (df["dimension"].astype(str) == "status").to_numpy() & np.array(
+            [k in hidden_keys for k in keys], dtype=bool)
+    rest = df[~forced].copy()
+    rest.attrs = {}
+    out = sdc.protect_counts(rest, by=by, cell_col="participating",
+                             col_totals=("cohort", "horizon_months", "activity", "dimension"))
+    layout = out.attrs.get(sdc.LAYOUT_ATTR)
+    out = _with_row_total(out, rest, by, "group_persons")
+    if forced.any():
+        gone = df[forced].copy()
+        gone.attrs = {}
+        gone["persons"] = pd.array([pd.NA] * len(gone), dtype="Int64")
+        gone["suppressed"] = True
+        gone["flag"] = f"{sdc.SECONDARY_FLAG} (status suppressed in flows)"
+        gone["group_persons"] = pd.array([pd.NA] * len(gone), dtype="Int64")
+        order = pd.concat([out.assign(_i=np.flatnonzero(~forced)), gone.assign(_i=np.flatnonzero(forced))],
+                          ignore_index=True).sort_values("_i", kind="mergesort")
+        out = order.drop(columns="_i").reset_index(drop=True)
+        out["persons"] = out["persons"].astype("Int64")
+        out["group_persons"] = out["group_persons"].astype("Int64")
+        out["suppressed"] = out["suppressed"].astype(bool)
     num = pd.to_numeric(out["persons"]).astype("Float64")
     den = pd.to_numeric(out["group_persons"]).astype("Float64")
     ok = num.notna() & den.notna() & (den >= rules.min_denominator)
     share = (num / den.where(den > 0)).round(3)
     out["share"] = share.where(ok).astype("Float64")
+    out.attrs = {}
+    if layout is not None:
+        out.attrs[sdc.LAYOUT_ATTR] = layout
     return out, ("persons", "group_persons")
 
 

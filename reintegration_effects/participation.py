@@ -39,7 +39,7 @@ from .contract import (
     group_label,
 )
 from .dataset import InputData
-from .flows import GROUPS, CohortSet, group_codes, status_column
+from .flows import GROUPS, CohortSet, flows, group_codes, status_column
 from .panel import Panel, covered_months, person_codes, spells_cover
 
 __all__ = [
@@ -161,4 +161,6 @@ def participation_table(cs: CohortSet, data: InputData) -> pd.DataFrame:
         return empty
     out = pd.concat(pieces, ignore_index=True)
     out["horizon_months"] = out["horizon_months"].astype(np.int64)
-    return out[list(PARTICIPATION_COLUMNS)]
+    out = out[list(PARTICIPATION_COLUMNS)]
+    out.attrs["flows"] = flows(cs)  # the disclosure plan hides the status rows flows.csv hides
+    return out

@@ -267,3 +267,23 @@ def test_matching_and_dml_recover_the_true_participation_effects(simulated):
         assert overall.z.abs().max() < 3.5, overall[["programme", "outcome", "estimate", "truth", "std_error", "z"]]
         part = overall[overall.programme == "participation"].set_index("outcome")
         assert (part.truth > 0.1).all() and (part.estimate / part.std_error > 4).all(), part
+
+
+def test_simulated_table_passes_the_gate_and_hides_what_flows_hides(simulated, tmp_path):
+    """On the 4,000-person municipality: the table goes through the gate; every status row whose
+    flows cell is suppressed is suppressed whole, and the stock's participation is plausible."""
+    data, _, panel, _ = simulated
+    cs = build_cohorts(data, panel)
+    t = participation_table(cs, data)
+    pub, _ = protect_table("participation", t)
+    fl, _ = protect_table("flows", t.attrs["flows"])
+    hidden = fl[fl.persons.isna()]
+    assert len(hidden)  # the check below is not empty
+    st = pub[pub.dimension == "status"].assign(status=lambda f: f.group.str.removeprefix("status="))
+    m = st.merge(hidden[["cohort", "horizon_months", "status"]], on=["cohort", "horizon_months", "status"])
+    assert len(m) and m.persons.isna().all() and m.group_persons.isna().all() and m.share.isna().all()
+    shown = pub[pub.share.notna()]
+    np.testing.assert_allclose(shown.share, (shown.persons / shown.group_persons).round(3))
+    write_table(tmp_path / "out", "participation", t)
+    anyall = pub[(pub.dimension == "all") & (pub.activity == "any") & (pub.participating == "yes")]
+    assert anyall.share.between(0.2, 0.7).all(), anyall

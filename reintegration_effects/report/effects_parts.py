@@ -46,7 +46,7 @@ class EffectsParts:
         programmes = sorted(d.programme.unique())
         methods = [m for m in METHOD_ORDER if m in set(d.method)]
         blocks = []
-        for outcome in [o for o in OUTCOME_ORDER if o in set(d.outcome)]:
+        for outcome in [o for o in OUTCOME_ORDER if o in set(d.outcome)] + sorted(set(d.outcome) - set(OUTCOME_ORDER)):
             rows_h, rows_m = [], []
             for p in programmes:
                 cells_h = [f'<td class="left">{esc(t.programme(p))}</td>']
@@ -149,7 +149,7 @@ class EffectsParts:
             return Block()
         t = self.t
         d = eff[(eff.group == "all") & eff.estimate.notna()]
-        outcomes = [o for o in OUTCOME_ORDER if o in set(d.outcome)]
+        outcomes = [o for o in OUTCOME_ORDER if o in set(d.outcome)] + sorted(set(d.outcome) - set(OUTCOME_ORDER))
         programmes = sorted(d.programme.unique())
         methods = [m for m in METHOD_ORDER if m in set(d.method)]
         if not outcomes:

@@ -22,6 +22,7 @@ from .blocks import (
     wrap_html,
     wrap_label,
 )
+from .participation_parts import ParticipationParts
 from .tables import (
     DESTINATION_COLORS,
     GROUP_DIMENSIONS,
@@ -38,8 +39,8 @@ from .tables import (
 # --------------------------------------------------------------------------------------------
 
 
-class MonitorParts:
-    """The monitor chapters: flows, typology and careers."""
+class MonitorParts(ParticipationParts):
+    """The monitor chapters: flows, typology and careers (participation beyond paid work: ParticipationParts)."""
 
     # ================================================================== flows chapter
     @report_part

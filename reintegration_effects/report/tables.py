@@ -63,6 +63,7 @@ TABLES: dict[str, tuple[str, ...]] = {
     "effects_truth": ("effects_truth",),
     "programmes": ("programmes",),
     "flows_overig": ("flows_overig",),
+    "participation": ("participation",),  # issue 16b: only when the input has a participation table
 }
 
 #: The tables each chapter draws on (for the 'not available in this run' note).
@@ -104,7 +105,8 @@ DESTINATION_COLORS = {"all": "#222222", "werk": "#1b7837", "ww": "#e08214", "ove
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#000000", "#F0E442")
 GROUP_DIMENSIONS = ("sex", "age", "migration", "household", "education", "duration")
 METHOD_ORDER = ("naive", "matching", "dml")
-OUTCOME_ORDER = ("off_bijstand_6_18m", "off_bijstand_12m", "employed_12m", "months_bijstand_18m")
+OUTCOME_ORDER = ("off_bijstand_6_18m", "off_bijstand_12m", "employed_12m", "months_bijstand_18m",
+                 "participating_18m", "volunteering_18m")  # the last two only with a participation table
 MAIN_OUTCOME = "off_bijstand_6_18m"
 MAIN_METHOD = "dml"
 
