@@ -569,6 +569,8 @@ def write_input_folder(
     folder.mkdir(parents=True, exist_ok=True)
     fmt = fmt.lower().lstrip(".")
     for name, df in tables.items():
+        if df is None:  # an optional table the input did not have (InputData.participation): no file
+            continue
         data = df.drop(columns=["row"]) if "row" in df.columns else df
         write_table(data, folder / f"{name}.{fmt}", sep=sep, encoding=encoding)
     if study is not None:
