@@ -7,7 +7,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from reintegration_effects.contract import PARTICIPATION_COLUMNS, PARTICIPATION_OUTCOMES
+from reintegration_effects.contract import (
+    PARTICIPATION_ACTIVITIES,
+    PARTICIPATION_COLUMNS,
+    PARTICIPATION_OUTCOMES,
+    TABLES,
+)
 from reintegration_effects.effects import (
     ALL_OUTCOMES,
     NONE,
@@ -224,6 +229,11 @@ def test_simulating_participation_changes_no_other_table():
     pd.testing.assert_frame_equal(a.true_effects, old)
     assert set(b.true_effects.outcome) == {*a.true_effects.outcome, *PARTICIPATION_OUTCOMES}
     assert a.participation_params is None and b.participation_params["hr_in_post"] > 1
+    part = b.tables["participation"]
+    assert list(part.columns) == list(TABLES["participation"].column_names)
+    assert set(part.activity) <= set(PARTICIPATION_ACTIVITIES)
+    assert pd.api.types.is_datetime64_any_dtype(part.start) and pd.api.types.is_datetime64_any_dtype(part.end)
+    assert (part.end.isna() | (part.end >= part.start)).all()
 
 
 @pytest.fixture(scope="module")
