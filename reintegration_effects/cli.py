@@ -138,6 +138,10 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--participation", action="store_true",
                    help="also write participation.csv (volunteering, education, ...) with a true effect of the "
                         "participation programme on participating_18m and volunteering_18m (issue 16b)")
+    s.add_argument("--municipalities", type=_int_at_least(1, meaning="at least one municipality"), default=1,
+                   help="simulate K municipalities with known effects on exit to work and different populations "
+                        "(benefits gets a municipality column; the truth in <out>_truth/municipalities.csv); "
+                        "--persons is then the total (issue 16a; default 1: no municipality column)")
 
     f = sub.add_parser("verify", help="check an output folder against its manifest.json (exit 0: every hash matches)")
     f.add_argument("out", type=Path, help="output folder of a run")
@@ -187,6 +191,13 @@ def _cmd_simulate(args) -> int:
         kwargs["participation"] = True
     if args.persons is not None:
         kwargs["n_persons"] = args.persons
+    if getattr(args, "municipalities", 1) > 1:
+        from .simulate.municipalities import simulate_municipalities, write_municipalities
+
+        sim, truth = simulate_municipalities(args.municipalities, **kwargs)
+        data_dir, truth_dir = write_municipalities(sim, truth, args.out, fmt=args.format)
+        print(f"input folder: {data_dir}\ntrue effects: {truth_dir}")
+        return 0
     sim = simulate_municipality(**kwargs)
     data_dir, truth_dir = write_simulation(sim, args.out, fmt=args.format)
     print(f"input folder: {data_dir}\ntrue effects: {truth_dir}")

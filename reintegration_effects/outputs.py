@@ -443,6 +443,10 @@ TABLE_RULES: dict[str, str] = {
                      "suppressed, secondary suppression against the group sizes and the totals per cohort, "
                      "horizon, activity and dimension, rounded to 5; status rows hidden where flows hides the "
                      "status; group_persons rounded; share from the rounded counts",
+    "benchmark": "observed vs expected per municipality and indicator: rows with <10 persons, events or (shares) "
+                 "non-events left out, so no municipality code appears beside a small count; counts rounded to 5; "
+                 "observed share from the rounded counts, expected, differences and intervals to 1/(observations) "
+                 "precision; medians in whole months",
 }
 
 # ------------------------------------------------------------------------------------------------
@@ -769,6 +773,43 @@ def _plan_participation(name: str, df: pd.DataFrame) -> tuple[pd.DataFrame, tupl
     return out, ("persons", "group_persons")
 
 
+def _plan_benchmark(name: str, df: pd.DataFrame) -> tuple[pd.DataFrame, tuple[str, ...]]:
+    """The disclosure plan of benchmark (issue 16a): see its rule in :data:`OUTPUT_TABLES`. A row
+    (municipality x indicator) with fewer than 10 persons, events or (for a share) non-events is left
+    out, so the code of a municipality does not appear beside a small count; counts rounded to 5;
+    ``observed`` of a share recomputed from the rounded counts; the other shares and differences
+    rounded to 1/(observations) precision (:func:`_effect_decimals`); medians in whole months."""
+    rules = sdc.CBS_RULES
+    out = df.reset_index(drop=True).copy()
+    persons = pd.to_numeric(out["persons"]).to_numpy(float)
+    n = pd.to_numeric(out["observations"]).to_numpy(float)
+    ev = pd.to_numeric(out["events"]).to_numpy(float)
+    share = (out["indicator"].astype(str) != "median_duration").to_numpy()
+    small = (persons < rules.min_persons) | (ev < rules.min_persons) | (share & (n - ev < rules.min_persons))
+    out = out[~small].reset_index(drop=True)
+    share = share[~small]
+    for c in ("persons", "observations", "events"):
+        out[c] = pd.array(sdc.round_count(pd.to_numeric(out[c]).to_numpy().astype(np.int64), rules.rounding_base),
+                          dtype="Int64")
+    dec = _effect_decimals(pd.to_numeric(out["observations"]).to_numpy(float))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        observed_pub = out["events"].to_numpy(float) / out["observations"].to_numpy(float)
+    keep_exact = ("municipality", "indicator", "persons", "observations", "events", "own")
+    for c in [c for c in out.columns if c not in keep_exact and pd.api.types.is_numeric_dtype(out[c])]:
+        v = pd.to_numeric(out[c]).to_numpy(float).copy()
+        if c == "observed":
+            v = np.where(share, observed_pub, v)
+        for i in np.flatnonzero(share & np.isfinite(v)):
+            if c.startswith("ratio"):
+                v[i] = round(v[i], 2)
+            elif not c.startswith("rank"):
+                v[i] = round(v[i], int(max(dec[i], 1)))
+        out[c] = pd.array(v, dtype="Float64")
+    out["suppressed"] = False
+    out["flag"] = ""
+    return out, ("persons", "observations", "events")
+
+
 @dataclass(frozen=True)
 class OutputTable:
     """One published table: its name, file in OUT, disclosure plan and the rule in words."""
@@ -820,6 +861,7 @@ _PLANS = {
     "flows_overig": _plan_flows_overig,
     "programmes": _plan_programmes,
     "participation": _plan_participation,
+    "benchmark": _plan_benchmark,
 }
 _missing_rules = sorted(set(_PLANS) ^ set(TABLE_RULES))
 if _missing_rules:  # a plan without its rule text, or a rule without a plan: fix it here

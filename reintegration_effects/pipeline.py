@@ -264,7 +264,32 @@ def step_survival(ctx: RunContext) -> str:
     ctx.notes.extend(InsufficientDataError(reason).note(tables) for reason, tables in empty.items())
     _note_empty_outputs(ctx, _write(ctx, out))
     hz = out["hazards"]
-    return f"{len(results)} hazard models, {len(hz)} terms; curves for {out['km']['group'].nunique()} groups"
+    bench = _benchmark(ctx)
+    return (f"{len(results)} hazard models, {len(hz)} terms; curves for {out['km']['group'].nunique()} groups"
+            + bench)
+
+
+def _benchmark(ctx: RunContext) -> str:
+    """Issue 16a: the municipality benchmark (``benchmark.csv``) when benefits has a municipality
+    column; otherwise a run-log note that it is absent. Returns a piece of the step's summary."""
+    from .benchmark import benchmark_frame, benchmark_results, benchmark_table, has_municipalities
+
+    if not has_municipalities(ctx.data):
+        ctx.notes.append("benchmark: the benefits table has no municipality column, so there is no municipality "
+                         "benchmark (benchmark.csv is not written)")
+        return ""
+    study = ctx.data.study
+    frame = benchmark_frame(ctx.data, ctx.panel)
+    n_munis = frame["municipality"].dropna().nunique()
+    if n_munis < 2:
+        ctx.notes.append(f"benchmark: {n_munis} municipality in the benefits table; a benchmark needs at least two "
+                         f"(benchmark.csv is not written)")
+        return ""
+    results = benchmark_results(frame, own=study.own_municipality,
+                                benchmark=study.benchmark if isinstance(study.benchmark, list) else None,
+                                random_state=ctx.seed)
+    _write(ctx, {"benchmark": benchmark_table(results)})
+    return f"; benchmark of {n_munis} municipalities"
 
 
 def _note_empty_outputs(ctx: RunContext, written: list[Path]) -> None:
