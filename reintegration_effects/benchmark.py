@@ -467,7 +467,8 @@ class BenchmarkResults:
             out["ratio"] = ratio
             out["ratio_ci_lower"], out["ratio_ci_upper"] = _percentiles(br, a)
             ranks = np.vstack([_ranks(sign * row) for row in bd])
-            out["rank_ci_lower"], out["rank_ci_upper"] = _percentiles(ranks, a)
+            lo, hi = _percentiles(ranks, a)
+            out["rank_ci_lower"], out["rank_ci_upper"] = np.floor(lo), np.ceil(hi)  # whole places
         else:
             out["ci_lower"] = out["ci_upper"] = np.nan
             out["ratio"] = ratio

@@ -1,0 +1,53 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 11 Benchmark
+#
+# The own municipality against the others (issue 16a): funnel plots of observed minus expected given composition, and a ranked table with intervals; a clear note when there is no benchmark.
+#
+# A thin notebook: every cell calls one method of `reintegration_effects.report.Report`, which reads
+# the protected tables in `OUT/tables` and returns the part in two renderings (HTML for report.html,
+# Markdown for report.pdf). No logic lives here. `write_report` runs it with the parameters injected
+# below the parameters cell; to run it by hand, set `out` to a run's output folder.
+
+# %% tags=["parameters"]
+out = "reports/default"  # the run's output folder (the report reads out/tables/*.csv only)
+lang = "nl"  # "nl" (default) or "en"
+context = None  # JSON file with municipality, data window and manifest (written by write_report)
+figures = None  # folder for the static figures (default: a temporary folder)
+strict = False  # True: stop at the first part that cannot be made (tests)
+
+# %%
+from reintegration_effects.report import Report  # noqa: E402 (after the parameters cell)
+from reintegration_effects.report import benchmark_parts as bench  # noqa: E402
+
+report = Report.from_folder(out, lang=lang, context=context, figures=figures, strict=strict)
+
+# %%
+report.chapter("benchmark")
+
+# %%
+report.intro("benchmark")
+
+# %%
+bench.absent_note(report)
+
+# %%
+bench.funnel(report, "outflow_to_work")
+
+# %%
+bench.funnel(report, "sustainable_outflow")
+
+# %%
+bench.ranking(report)
