@@ -297,3 +297,25 @@ def test_simulated_table_passes_the_gate_and_hides_what_flows_hides(simulated, t
     write_table(tmp_path / "out", "participation", t)
     anyall = pub[(pub.dimension == "all") & (pub.activity == "any") & (pub.participating == "yes")]
     assert anyall.share.between(0.2, 0.7).all(), anyall
+
+
+@pytest.mark.parametrize("lang", ["nl", "en"])
+def test_report_shows_participation_next_to_outflow_or_says_it_is_absent(simulated, tmp_path, lang):
+    from reintegration_effects.flows import flows
+    from reintegration_effects.i18n import TEXTS
+    from reintegration_effects.report import Report
+    from reintegration_effects.report.tables import read_tables
+
+    data, _, panel, _ = simulated
+    cs = build_cohorts(data, panel)
+    write_table(tmp_path, "flows", flows(cs))
+    absent = Report(tables=read_tables(tmp_path), lang=lang, strict=True)
+    words = TEXTS[lang]["participation.absent"].split("**")[1]
+    note = absent.participation_overview().html
+    assert words in note and 'class="missing"' in note and "tbl-participation" not in note
+    assert "participation" in absent.participation_effects_note().html
+    write_table(tmp_path, "participation", participation_table(cs, data))
+    shown = Report(tables=read_tables(tmp_path), lang=lang, strict=True).participation_overview()
+    assert 'id="tbl-participation"' in shown.html and 'class="missing"' not in shown.html
+    assert shown.html.count("<tr>") >= 1 + 3  # header and one row per horizon (6, 12, 18)
+    assert TEXTS[lang]["participation.activity.volunteering"] in shown.markdown

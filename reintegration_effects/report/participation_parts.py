@@ -40,8 +40,10 @@ class ParticipationParts:
             dh = d[d.horizon_months == h].set_index("activity")
             size = dh["group_persons"].dropna()
             row = [t("report.horizon", h=h), t.count(size.iloc[0] if len(size) else pd.NA)]
-            row += [t.percent(self._flow_share(flows, cohort, h, statuses)) for statuses in
-                    (("werk",), ("werk", "ww", "overig"))]
+            off = self._flow_share(flows, cohort, h, ("werk", "ww", "overig"))
+            if off != off:  # a part suppressed: off bijstand = 1 - on bijstand (with or without work)
+                off = 1.0 - self._flow_share(flows, cohort, h, ("bijstand", "bijstand_met_werk"))
+            row += [t.percent(self._flow_share(flows, cohort, h, ("werk",))), t.percent(off)]
             row += [t.percent(dh.loc[a, "share"] if a in dh.index else pd.NA) for a in acts]
             rows.append(row)
         header = [t("participation.horizon"), t("report.persons"), t("participation.in_work"),
