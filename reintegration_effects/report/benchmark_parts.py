@@ -103,3 +103,17 @@ def ranking(report) -> Block:
     return report._table("benchmark-ranking", t("benchmark.ranking_caption"), header, rows,
                          note=t("benchmark.ranking_note"), align=["left", "left", "right", "right", "right", "right",
                                                                    "right"])
+
+
+class BenchmarkParts:
+    """The same parts as a mixin of :class:`~reintegration_effects.report.Report` (add it to the class's
+    bases in ``report/parts.py``; the notebook can then call ``report.benchmark_funnel(...)``)."""
+
+    def benchmark_absent(self) -> Block:
+        return absent_note(self)
+
+    def benchmark_funnel(self, indicator: str = "outflow_to_work") -> Block:
+        return funnel(self, indicator)
+
+    def benchmark_ranking(self) -> Block:
+        return ranking(self)
