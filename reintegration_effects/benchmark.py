@@ -497,12 +497,10 @@ class BenchmarkResults:
         """Funnel plot: observed - expected against observations, control limits at 95% and 99.8%."""
         import matplotlib.pyplot as plt
 
-        from .disclosure import AGGREGATED_GID
-
         s = self.summary
         if ax is None:
             _, ax = plt.subplots(figsize=(6, 4))
-        ax.scatter(s["observations"], s["difference"], color="#1f77b4", gid=AGGREGATED_GID)
+        ax.scatter(s["observations"], s["difference"], color="#1f77b4")
         if self.binary:
             n = np.linspace(max(float(s["observations"].min()) * 0.8, 5), float(s["observations"].max()) * 1.1, 200)
             for z, half in self.funnel_limits(n).items():

@@ -134,6 +134,7 @@ NL: dict[str, str] = {
     "nav.careers": "Loopbanen",
     "nav.survival": "Duur en herinstroom",
     "nav.effects": "Effecten",
+    "nav.benchmark": "Vergelijking",
     "nav.methods": "Methoden",
     # ---------------------------------------------------------------- dashboard
     "dashboard.intro": "Dit rapport beschrijft wat er gebeurt met mensen in de bijstand in {municipality}: waar ze 6, 12 en 18 maanden later zijn, hoe duurzaam de uitstroom naar werk is, wie terugkomt in de bijstand (herinstroom), en welke re-integratietrajecten voor welke groepen het verschil maken. Deze eerste pagina vat de belangrijkste uitkomsten samen; de hoofdstukken daarna geven de details en de methoden.",
@@ -652,6 +653,7 @@ EN: dict[str, str] = {
     "nav.careers": "Careers",
     "nav.survival": "Duration and re-entry",
     "nav.effects": "Effects",
+    "nav.benchmark": "Benchmark",
     "nav.methods": "Methods",
     # ---------------------------------------------------------------- dashboard
     "dashboard.intro": "This report describes what happens to people on social assistance (bijstand) in {municipality}: where they are 6, 12 and 18 months later, how lasting the move into work is, who comes back onto bijstand (re-entry), and which reintegration programmes make a difference for which groups. This first page summarises the main results; the chapters after it give the details and the methods.",

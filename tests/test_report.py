@@ -268,7 +268,7 @@ def test_notebooks_hold_no_logic():
     folder = Path(__file__).resolve().parent.parent / "analyses"
     stems = sorted(p.stem for p in folder.glob("[0-9][0-9]_*.py"))
     assert stems == ["00_dashboard", "01_flows", "02_typology", "03_careers", "04_survival", "05_effects",
-                     "06_conclusions", "07_limitations", "08_methods", "09_diagnostics", "10_data"]
+                     "06_benchmark", "07_conclusions", "08_limitations", "09_methods", "10_diagnostics", "11_data"]
     for stem in stems:
         cells = (folder / f"{stem}.py").read_text(encoding="utf-8").split("# %%")[1:]
         code = [c.split("\n", 1)[1].strip() for c in cells if not c.startswith(" [markdown]")]

@@ -1,6 +1,6 @@
 """The benchmark chapter (issue 16a): the own municipality against the others.
 
-Functions of a :class:`~reintegration_effects.report.Report` (the notebook ``analyses/11_benchmark.py``
+Functions of a :class:`~reintegration_effects.report.Report` (the notebook ``analyses/06_benchmark.py``
 calls them with its report): a funnel plot per share indicator and a ranked table with intervals,
 from the protected ``benchmark.csv`` only. Without that table the chapter says why.
 """

@@ -17,6 +17,7 @@ import pandas as pd
 from ..disclosure import save_protected_figure
 from ..errors import InsufficientDataError
 from ..i18n import DEFAULT_LANGUAGE, Translator, check_language
+from .benchmark_parts import BenchmarkParts
 from .blocks import (
     Block,
     esc,
@@ -56,7 +57,7 @@ from .tables import (
 
 
 @dataclass
-class Report(DashboardParts, EvaluationParts, MonitorParts, SurvivalParts, EffectsParts):
+class Report(DashboardParts, EvaluationParts, MonitorParts, SurvivalParts, EffectsParts, BenchmarkParts):
     """The report's parts, made from the protected tables; every method returns a :class:`Block`.
 
     Build it with :meth:`from_folder` (what the notebooks do). ``settings`` holds the context:

@@ -18,12 +18,12 @@ CHAPTERS: tuple[tuple[str, str], ...] = (
     ("careers", "03_careers"),
     ("survival", "04_survival"),
     ("effects", "05_effects"),
-    ("benchmark", "11_benchmark"),
-    ("conclusions", "06_conclusions"),
-    ("limitations", "07_limitations"),
-    ("methods", "08_methods"),
-    ("diagnostics", "09_diagnostics"),
-    ("data", "10_data"),
+    ("benchmark", "06_benchmark"),
+    ("conclusions", "07_conclusions"),
+    ("limitations", "08_limitations"),
+    ("methods", "09_methods"),
+    ("diagnostics", "10_diagnostics"),
+    ("data", "11_data"),
 )
 #: Chapters printed as appendices (A, B, ...), in this order, after the body.
 APPENDICES = ("methods", "diagnostics", "data")

@@ -12,9 +12,9 @@
 # ---
 
 # %% [markdown]
-# # 09 Diagnostics (appendix B)
+# # 07 Conclusions
 #
-# The estimators' checks: calibration of the group effects, proportional hazards, covariate balance after matching, overlap of the propensity scores, and the risk sets used.
+# What the evaluation concludes: per programme, what works for whom and how sure we are; the cost per extra sustainable exit where costs are given.
 #
 # A thin notebook: every cell calls one method of `reintegration_effects.report.Report`, which reads
 # the protected tables in `OUT/tables` and returns the part in two renderings (HTML for report.html,
@@ -34,25 +34,10 @@ from reintegration_effects.report import Report  # noqa: E402 (after the paramet
 report = Report.from_folder(out, lang=lang, context=context, figures=figures, strict=strict)
 
 # %%
-report.chapter("diagnostics")
+report.chapter("conclusions")
 
 # %%
-report.intro("diagnostics")
+report.conclusions()
 
 # %%
-report.calibration_table()
-
-# %%
-report.ph_tests()
-
-# %%
-report.balance_chart()
-
-# %%
-report.overlap_table()
-
-# %%
-report.propensity_chart()
-
-# %%
-report.risk_set_log()
+report.cost_table()

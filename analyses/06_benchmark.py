@@ -12,9 +12,9 @@
 # ---
 
 # %% [markdown]
-# # 10 Data and processing (appendix C)
+# # 06 Benchmark
 #
-# Settings of the run, the input files with their hashes, the cleaning log, the protected tables found, disclosure rules and software versions.
+# The own municipality against the others (issue 16a): funnel plots of observed minus expected given composition, and a ranked table with intervals; a clear note when there is no benchmark.
 #
 # A thin notebook: every cell calls one method of `reintegration_effects.report.Report`, which reads
 # the protected tables in `OUT/tables` and returns the part in two renderings (HTML for report.html,
@@ -34,22 +34,19 @@ from reintegration_effects.report import Report  # noqa: E402 (after the paramet
 report = Report.from_folder(out, lang=lang, context=context, figures=figures, strict=strict)
 
 # %%
-report.chapter("data")
+report.chapter("benchmark")
 
 # %%
-report.intro("data")
+report.intro("benchmark")
 
 # %%
-report.run_settings()
+report.benchmark_absent()
 
 # %%
-report.input_files()
+report.benchmark_funnel("outflow_to_work")
 
 # %%
-report.cleaning_log()
+report.benchmark_funnel("sustainable_outflow")
 
 # %%
-report.tables_present()
-
-# %%
-report.versions()
+report.benchmark_ranking()

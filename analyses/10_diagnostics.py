@@ -12,9 +12,9 @@
 # ---
 
 # %% [markdown]
-# # 08 Methods (appendix A)
+# # 10 Diagnostics (appendix B)
 #
-# The methods appendix: estimands, assumptions in plain words, competing risks, immortal-time bias, disclosure rules, references.
+# The estimators' checks: calibration of the group effects, proportional hazards, covariate balance after matching, overlap of the propensity scores, and the risk sets used.
 #
 # A thin notebook: every cell calls one method of `reintegration_effects.report.Report`, which reads
 # the protected tables in `OUT/tables` and returns the part in two renderings (HTML for report.html,
@@ -34,7 +34,25 @@ from reintegration_effects.report import Report  # noqa: E402 (after the paramet
 report = Report.from_folder(out, lang=lang, context=context, figures=figures, strict=strict)
 
 # %%
-report.chapter("methods")
+report.chapter("diagnostics")
 
 # %%
-report.methods()
+report.intro("diagnostics")
+
+# %%
+report.calibration_table()
+
+# %%
+report.ph_tests()
+
+# %%
+report.balance_chart()
+
+# %%
+report.overlap_table()
+
+# %%
+report.propensity_chart()
+
+# %%
+report.risk_set_log()

@@ -12,9 +12,9 @@
 # ---
 
 # %% [markdown]
-# # 11 Benchmark
+# # 09 Methods (appendix A)
 #
-# The own municipality against the others (issue 16a): funnel plots of observed minus expected given composition, and a ranked table with intervals; a clear note when there is no benchmark.
+# The methods appendix: estimands, assumptions in plain words, competing risks, immortal-time bias, disclosure rules, references.
 #
 # A thin notebook: every cell calls one method of `reintegration_effects.report.Report`, which reads
 # the protected tables in `OUT/tables` and returns the part in two renderings (HTML for report.html,
@@ -30,24 +30,11 @@ strict = False  # True: stop at the first part that cannot be made (tests)
 
 # %%
 from reintegration_effects.report import Report  # noqa: E402 (after the parameters cell)
-from reintegration_effects.report import benchmark_parts as bench  # noqa: E402
 
 report = Report.from_folder(out, lang=lang, context=context, figures=figures, strict=strict)
 
 # %%
-report.chapter("benchmark")
+report.chapter("methods")
 
 # %%
-report.intro("benchmark")
-
-# %%
-bench.absent_note(report)
-
-# %%
-bench.funnel(report, "outflow_to_work")
-
-# %%
-bench.funnel(report, "sustainable_outflow")
-
-# %%
-bench.ranking(report)
+report.methods()

@@ -12,7 +12,7 @@
 # ---
 
 # %% [markdown]
-# # 07 Limitations and robustness
+# # 08 Limitations and robustness
 #
 # What the estimates assume and where they could be wrong: selection on observables, lock-in, hidden confounding (sensitivity), multiple testing; on the simulated municipality, the estimates against the known truth.
 #

@@ -12,9 +12,9 @@
 # ---
 
 # %% [markdown]
-# # 06 Conclusions
+# # 11 Data and processing (appendix C)
 #
-# What the evaluation concludes: per programme, what works for whom and how sure we are; the cost per extra sustainable exit where costs are given.
+# Settings of the run, the input files with their hashes, the cleaning log, the protected tables found, disclosure rules and software versions.
 #
 # A thin notebook: every cell calls one method of `reintegration_effects.report.Report`, which reads
 # the protected tables in `OUT/tables` and returns the part in two renderings (HTML for report.html,
@@ -34,10 +34,22 @@ from reintegration_effects.report import Report  # noqa: E402 (after the paramet
 report = Report.from_folder(out, lang=lang, context=context, figures=figures, strict=strict)
 
 # %%
-report.chapter("conclusions")
+report.chapter("data")
 
 # %%
-report.conclusions()
+report.intro("data")
 
 # %%
-report.cost_table()
+report.run_settings()
+
+# %%
+report.input_files()
+
+# %%
+report.cleaning_log()
+
+# %%
+report.tables_present()
+
+# %%
+report.versions()
