@@ -98,7 +98,7 @@ def ranking(report) -> Block:
                          t.number(scale * r.observed, dec), t.number(scale * r.expected, dec),
                          t.number(scale * r.difference, dec) + " " + report._ci(r.ci_lower, r.ci_upper, dec, scale),
                          rank])
-    header = [t("benchmark.indicator"), t("benchmark.municipality"), t("benchmark.x_label"), t("benchmark.observed"),
+    header = [t("benchmark.indicator"), t("benchmark.municipality"), t("benchmark.persons"), t("benchmark.observed"),
               t("benchmark.expected"), t("benchmark.difference"), t("benchmark.rank")]
     return report._table("benchmark-ranking", t("benchmark.ranking_caption"), header, rows,
                          note=t("benchmark.ranking_note"), align=["left", "left", "right", "right", "right", "right",

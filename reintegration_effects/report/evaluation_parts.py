@@ -25,7 +25,7 @@ from ..plain_language import (
     verdicts,
 )
 from .blocks import Block, esc, group_sort_key, join_text, md_escape, md_to_html, note_md, report_part
-from .tables import MAIN_METHOD, MAIN_OUTCOME
+from .tables import MAIN_METHOD, MAIN_OUTCOME, PARTICIPATION_OUTCOME
 
 #: Heterogeneity tests are corrected for the number of programmes (Holm) before a targeting rule is shown.
 TARGETING_ALPHA = 0.05
@@ -104,13 +104,34 @@ class EvaluationParts:
         else:
             target = ""
         caveat = t("summary.caveat")
+        part_lead, part_items = self._participation_lines()
         h = (f'<div class="text what-works"><h4>{esc(title)}</h4><p>{md_to_html(lead, inline=True)}</p><ul>'
              + "".join(f"<li>{md_to_html(x, inline=True)}</li>" for x in items) + "</ul>"
              + "".join(f"<p>{md_to_html(x, inline=True)}</p>" for x in groups + [target] if x)
+             + (f"<p>{md_to_html(part_lead, inline=True)}</p><ul>"
+                + "".join(f"<li>{md_to_html(x, inline=True)}</li>" for x in part_items) + "</ul>" if part_items else "")
              + f'<p class="caveat">{md_to_html(caveat, inline=True)}</p></div>')
         md = "\n\n".join([f"**{md_escape(title)}**", lead, "\n".join(f"- {x}" for x in items)]
-                         + [x for x in groups + [target] if x] + [f"*{caveat}*"])
+                         + [x for x in groups + [target] if x]
+                         + ([part_lead, "\n".join(f"- {x}" for x in part_items)] if part_items else [])
+                         + [f"*{caveat}*"])
         return Block(h, md)
+
+    def _participation_lines(self) -> tuple[str, list[str]]:
+        """With a participation table: every programme's effect on taking part in an activity 18 months
+        later, one sentence each (the same rule and method as the lines above); else nothing."""
+        d, method = self._main_effects(PARTICIPATION_OUTCOME)
+        if d is None:
+            return "", []
+        items = []
+        for r in d[d.group == "all"].sort_values("programme").itertuples():
+            name = self.programme_name(r.programme)
+            if r.verdict == "suppressed":
+                items.append(self.t("summary.programme_suppressed", programme=name))
+            else:
+                items.append(programme_sentence(name, r.estimate, r.ci_lower, r.ci_upper, self.lang,
+                                                outcome=PARTICIPATION_OUTCOME))
+        return self.t("summary.participation_lead", method=self.t.method(method)), items
 
     def _group_findings(self, d: pd.DataFrame, programme: str) -> str:
         """The programme's group findings in words, positive then negative ('' when there are none)."""

@@ -110,6 +110,8 @@ METHOD_ORDER = ("naive", "matching", "dml")
 OUTCOME_ORDER = ("off_bijstand_6_18m", "off_bijstand_12m", "employed_12m", "months_bijstand_18m",
                  "participating_18m", "volunteering_18m")  # the last two only with a participation table
 MAIN_OUTCOME = "off_bijstand_6_18m"
+#: The participation outcome page 1 shows beside sustainable outflow when the participation table is present.
+PARTICIPATION_OUTCOME = "participating_18m"
 MAIN_METHOD = "dml"
 
 
