@@ -351,12 +351,9 @@ class DoublyRobustATT:
            estimate  std_error  n_treated
     group
     all       1.459      0.063        594
-    g=0       0.927      0.085        293
-    g=1       1.977      0.084        301
-    >>> est3 = DoublyRobustATT(propensity_model=LogisticRegression(), outcome_model=LinearRegression(),
-    ...                        random_state=0, n_rep=3)
-    >>> est3.fit(df, outcome="y", treatment="treated", covariates=["x", "g"], groups="g"
-    ...          ).splits.groupby("split").size().tolist()  # three fold splits, 3 groups each
+    g=0       0.928      0.085        293
+    g=1       1.977      0.085        301
+    >>> res.splits.groupby("split").size().tolist()  # three fold splits (the default), 3 groups each
     [3, 3, 3]
     """
 

@@ -279,7 +279,8 @@ def test_effects_do_not_depend_on_the_parallel_backend():
 
     data, _ = load_simulated(1500, seed=4)
     risk = build_risk_sets(build_panel(data), data)
-    kw = dict(methods=("matching", "dml"), random_state=1, n_folds=3)
+    # one fold split: the invariance of n_rep=3 over workers is tested in test_repeated_crossfit
+    kw = dict(methods=("matching", "dml"), random_state=1, n_folds=3, n_rep=1)
     seq = estimate_effects(risk, parallel=ParallelConfig(backend="sequential"), **kw)["effects"]
     thr = estimate_effects(risk, parallel=ParallelConfig(n_jobs=2, backend="threading"), **kw)["effects"]
     assert len(seq) > 50
@@ -337,7 +338,7 @@ def test_dml_with_capped_training_rows_still_recovers_the_truth(simulated):
     n_starts = int((risk.frame.treatment != NONE).sum())
     cap = n_starts + int((risk.frame.treatment == NONE).sum()) // 6
     assert cap < len(risk.frame) * 2 / 3 / 2  # binds: under half the rows of a training set (3 folds)
-    dml = _compare(DynamicDML(n_folds=3, random_state=1, max_train_rows=cap).fit(risk).effects, truth.effects)
+    dml = _compare(DynamicDML(n_folds=3, n_rep=1, random_state=1, max_train_rows=cap).fit(risk).effects, truth.effects)
     overall = dml[dml.group == "all"]
     assert len(overall) == 16
     assert overall.z.abs().max() < 3.5, overall[["programme", "outcome", "estimate", "truth", "z"]]
