@@ -342,12 +342,16 @@ def _participation_seed(seed: int) -> pd.DataFrame:
 
 @pytest.mark.slow
 def test_participation_effects_over_ten_seeds():
-    """Ten seeds of 4,000 persons, every programme x both participation outcomes, group "all": the
-    bias of each method is under a point in every cell, or under 2.6 Monte Carlo standard errors
-    of the mean error (10 seeds); the pooled coverage of the 95% intervals (80 per method) is
-    90-99%, the binomial 99% range around 95% for 80 intervals; and the group effects' coverage
-    (groups with 50+ starts) is at least 90%. Writes reports/validation/participation_by_seed.csv."""
+    """Ten seeds of 4,000 persons, every programme x both participation outcomes, group "all": in
+    every cell the mean error is under a point or not distinguishable from zero at a family-wise 5%
+    (t test with 9 df on the seeds' errors, Bonferroni over the 16 cells: |t| < 4.0; a
+    per-cell 5% rule would fail a perfect estimator in most runs); the pooled coverage of the 95%
+    intervals (80 per method) is 90-99%, the binomial 99% range around 95% for 80 intervals; and
+    the group effects' coverage (groups with 50+ starts) is at least 90%. Writes
+    reports/validation/participation_by_seed.csv."""
     from pathlib import Path
+
+    from scipy import stats
 
     from reintegration_effects.parallel import ParallelConfig, map_tasks
 
@@ -360,8 +364,9 @@ def test_participation_effects_over_ten_seeds():
     res["covered"] = (res["ci_lower"] <= res["truth"]) & (res["truth"] <= res["ci_upper"])
     overall = res[res.group == "all"]
     cells = overall.groupby(["method", "programme", "outcome"])["error"].agg(["mean", "std", "count"])
-    mc_se = cells["std"] / np.sqrt(cells["count"])
-    assert ((cells["mean"].abs() < 0.01) | (cells["mean"].abs() < 2.6 * mc_se)).all(), cells
+    t_crit = stats.t.ppf(1 - 0.05 / (2 * len(cells)), df=len(VALIDATION_SEEDS) - 1)
+    t_stat = cells["mean"] / (cells["std"] / np.sqrt(cells["count"]))
+    assert ((cells["mean"].abs() < 0.01) | (t_stat.abs() < t_crit)).all(), cells.assign(t=t_stat, t_crit=t_crit)
     coverage = overall.groupby("method")["covered"].mean()
     assert ((coverage >= 0.90) & (coverage <= 0.99)).all(), coverage
     groups = res[(res.group != "all") & (res.n_treated >= 50)]
