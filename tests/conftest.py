@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -51,3 +52,40 @@ def data_rows(path: Path) -> int:
         return len(pd.read_csv(path))
     except pd.errors.EmptyDataError:
         return 0
+
+
+@dataclass
+class SpiedRun:
+    """A finished run: its output folder, every table exactly as handed to ``outputs.write_table``
+    (before rounding and suppression), and the run's context."""
+
+    out: Path
+    exact: dict
+    ctx: object
+    persons: int | None = None
+
+
+def spied_run(out: Path, *, persons: int | None = None, **kwargs) -> SpiedRun:
+    """``pipeline.run`` on the built-in municipality (seed 20150101) recording the exact tables."""
+    from reintegration_effects import outputs
+    from reintegration_effects.pipeline import run
+
+    exact: dict[str, pd.DataFrame] = {}
+    real = outputs.write_table
+
+    def spy(out_dir, name, df, *args, **kw):
+        exact[name] = df.copy()
+        return real(out_dir, name, df, *args, **kw)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(outputs, "write_table", spy)
+        ctx = run(None, out, seed=20150101, persons=persons, echo=lambda s: None, **kwargs)
+    return SpiedRun(out=Path(ctx.out), exact=exact, ctx=ctx, persons=persons)
+
+
+@pytest.fixture(scope="session")
+def default_run(tmp_path_factory) -> SpiedRun:
+    """The built-in municipality run once for the whole session as ``make report`` runs it (seed
+    20150101, the report in Dutch and English, HTML and PDF), shared by the tests that only read
+    its output (the attacks, the report reading): one default run instead of one per module."""
+    return spied_run(tmp_path_factory.mktemp("default-run") / "out", lang="nl,en")

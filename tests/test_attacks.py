@@ -27,7 +27,6 @@ from __future__ import annotations
 import logging
 import math
 import re
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -36,9 +35,8 @@ import pytest
 
 from reintegration_effects import disclosure as sdc
 from reintegration_effects import outputs
-from reintegration_effects.pipeline import run
+from tests.conftest import SpiedRun, spied_run
 
-SEED = 20150101
 BASE = sdc.CBS_RULES.rounding_base
 SMALL = sdc.CBS_RULES.min_persons
 HALF = BASE // 2  # a count rounded to r was exactly one of r - 2, ..., r + 2
@@ -51,30 +49,18 @@ SHARE_TRIPLES = (("persons", "persons_total", "share"), ("n_off_support", "n_tre
 CURVES = ("km", "reentry_km", "cumulative_incidence")
 
 
-@dataclass
-class Run:
-    out: Path
-    exact: dict  # table name -> the exact table handed to outputs.write_table
-    ctx: object
-    persons: int | None = None
+#: A finished run with its exact tables (tests/conftest.py).
+Run = SpiedRun
 
 
 def _run(out: Path, persons: int | None) -> Run:
-    exact: dict[str, pd.DataFrame] = {}
-    real = outputs.write_table
-
-    def spy(out_dir, name, df, *args, **kwargs):
-        exact[name] = df.copy()
-        return real(out_dir, name, df, *args, **kwargs)
-
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(outputs, "write_table", spy)
-        ctx = run(None, out, seed=SEED, persons=persons, with_report=False, echo=lambda s: None)
-    return Run(out=Path(ctx.out), exact=exact, ctx=ctx, persons=persons)
+    return spied_run(out, persons=persons, with_report=False)
 
 
 @pytest.fixture(scope="module", params=[None, 300], ids=["default", "persons300"])
-def published(request, tmp_path_factory) -> Run:
+def published(request, tmp_path_factory, default_run) -> Run:
+    if request.param is None:  # the session's default run (tests/conftest.py), with its report
+        return default_run
     return _run(tmp_path_factory.mktemp("attack") / "out", request.param)
 
 

@@ -21,7 +21,6 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from reintegration_effects.cli import main
 from reintegration_effects.plain_language import programme_sentence
 from reintegration_effects.report import Report
 
@@ -31,10 +30,9 @@ ALLOWED_UNDERSCORE = {"reintegration_effects"}
 
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("reading") / "out"
-    assert main(["run", "--out", str(out), "--seed", "20150101", "--lang", "nl,en"]) == 0
-    return out
+def run(default_run) -> Path:
+    """The session's default run (tests/conftest.py: seed 20150101, --lang nl,en, as make report)."""
+    return default_run.out
 
 
 def _pdf(out: Path, lang: str) -> list[str]:
