@@ -84,14 +84,7 @@ class EvaluationParts:
         d, method = self._main_effects()
         if d is None:
             return Block()
-        overall = d[d.group == "all"].sort_values("programme")
-        items = []
-        for r in overall.itertuples():
-            name = self.programme_name(r.programme)
-            if r.verdict == "suppressed":
-                items.append(t("summary.programme_suppressed", programme=name))
-            else:
-                items.append(programme_sentence(name, r.estimate, r.ci_lower, r.ci_upper, self.lang))
+        items = self._programme_lines(d, MAIN_OUTCOME)
         title = t("summary.what_works_title")
         lead = t("summary.what_works_lead", method=t.method(method))
         groups = self._group_lines(d)
@@ -123,15 +116,19 @@ class EvaluationParts:
         d, method = self._main_effects(PARTICIPATION_OUTCOME)
         if d is None:
             return "", []
-        items = []
+        return (self.t("summary.participation_lead", method=self.t.method(method)),
+                self._programme_lines(d, PARTICIPATION_OUTCOME))
+
+    def _programme_lines(self, d: pd.DataFrame, outcome: str) -> list[str]:
+        """One sentence per programme's overall effect on ``outcome`` (rows of :meth:`_main_effects`)."""
+        lines = []
         for r in d[d.group == "all"].sort_values("programme").itertuples():
             name = self.programme_name(r.programme)
             if r.verdict == "suppressed":
-                items.append(self.t("summary.programme_suppressed", programme=name))
+                lines.append(self.t("summary.programme_suppressed", programme=name))
             else:
-                items.append(programme_sentence(name, r.estimate, r.ci_lower, r.ci_upper, self.lang,
-                                                outcome=PARTICIPATION_OUTCOME))
-        return self.t("summary.participation_lead", method=self.t.method(method)), items
+                lines.append(programme_sentence(name, r.estimate, r.ci_lower, r.ci_upper, self.lang, outcome=outcome))
+        return lines
 
     def _group_findings(self, d: pd.DataFrame, programme: str) -> str:
         """The programme's group findings in words, positive then negative ('' when there are none)."""
