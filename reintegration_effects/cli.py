@@ -134,7 +134,11 @@ def _parser() -> argparse.ArgumentParser:
                    default=None, help="persons passing through bijstand (at least 10)")
     s.add_argument("--seed", type=_int_at_least(0), default=DEFAULT_SEED)
     s.add_argument("--format", choices=["csv", "parquet"], default="csv")
-    s.add_argument("--effects", choices=["heterogeneous", "constant"], default="heterogeneous")
+    s.add_argument("--effects", choices=["heterogeneous", "constant"], default=None,
+                   help="programme effects (default heterogeneous; constant with --unobserved-heterogeneity)")
+    s.add_argument("--unobserved-heterogeneity", action="store_true",
+                   help="the frailty that raises the exit-to-work hazard also raises programme take-up "
+                        "(selection on an unobservable; the timing-of-events validation, issue 14b)")
     s.add_argument("--participation", action="store_true",
                    help="also write participation.csv (volunteering, education, ...) with a true effect of the "
                         "participation programme on participating_18m and volunteering_18m (issue 16b)")
@@ -187,6 +191,8 @@ def _cmd_simulate(args) -> int:
     from .simulate import simulate_municipality, write_simulation
 
     kwargs = {"seed": args.seed, "effects": args.effects}
+    if getattr(args, "unobserved_heterogeneity", False):
+        kwargs["unobserved_heterogeneity"] = True
     if getattr(args, "participation", False):
         kwargs["participation"] = True
     if args.persons is not None:

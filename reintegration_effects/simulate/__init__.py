@@ -268,6 +268,11 @@ __all__ = [
 from .population import draw_persons
 from .tables import build_tables, compute_truth
 
+#: ``unobserved_heterogeneity=True`` (``simulate --unobserved-heterogeneity``, issue 14b): the frailty's
+#: standard deviation in the exit-to-work hazard and its loading on every programme's take-up hazard.
+UH_FRAILTY = 1.0
+UH_TAKEUP_FRAILTY = 1.0
+
 # ------------------------------------------------------------------------------------------------
 # public API
 # ------------------------------------------------------------------------------------------------
@@ -279,23 +284,32 @@ def simulate_municipality(
     seed: int = 20150101,
     window_start="2015-01-01",
     window_end="2024-12-31",
-    effects: str = "heterogeneous",
+    effects: str | None = None,
     frailty: float | None = None,
     hazard_ratios: dict | None = None,
     params: SimulationParams | None = None,
     participation: bool = False,
+    unobserved_heterogeneity: bool = False,
 ) -> SimulatedMunicipality:
     """Simulate the municipality and its true programme effects (see the module docstring).
 
     ``n_persons``: persons on bijstand at some point in the window (25% stock at the start).
-    ``effects``: "heterogeneous" (default) or "constant". ``frailty``: standard deviation of
-    the unobserved log-hazard term of exit to work (None: 0.5 heterogeneous, 0 constant).
+    ``effects``: "heterogeneous" (default) or "constant" (the default with
+    ``unobserved_heterogeneity``). ``frailty``: standard deviation of the unobserved log-hazard term
+    of exit to work (None: 0.5 heterogeneous, 0 constant, 1.0 with ``unobserved_heterogeneity``).
     ``hazard_ratios``: constant mode only, ``{programme: ratio}`` (others keep the defaults).
     ``params``: a :class:`SimulationParams` to change any other number. Same seed, same tables.
     ``participation`` (issue 16b): also a ``participation`` table and the true effects on
     ``participating_18m`` / ``volunteering_18m`` (:mod:`.participation`); the other tables and truths
     are the same with or without it.
+    ``unobserved_heterogeneity`` (issue 14b, the timing-of-events validation): the same frailty z
+    also raises every programme's log take-up hazard by ``UH_TAKEUP_FRAILTY`` x z (params
+    ``takeup_frailty``, written to ``params.json``), so people who leave for work faster also start
+    programmes more: selection on an unobservable, which estimators on observables overstate.
+    Unless ``params`` sets ``takeup_frailty`` itself; False (default) changes nothing.
     """
+    if effects is None:
+        effects = "constant" if unobserved_heterogeneity else "heterogeneous"
     if effects not in ("heterogeneous", "constant"):
         raise ValueError(f"effects must be 'heterogeneous' or 'constant', found {effects!r}")
     if int(n_persons) < 10:
@@ -306,7 +320,10 @@ def simulate_municipality(
     p.window_start = f"{pd.Timestamp(window_start):%Y-%m-%d}"
     p.window_end = f"{pd.Timestamp(window_end):%Y-%m-%d}"
     p.effects = effects
-    p.frailty = float(frailty) if frailty is not None else (0.5 if effects == "heterogeneous" else 0.0)
+    default_frailty = UH_FRAILTY if unobserved_heterogeneity else (0.5 if effects == "heterogeneous" else 0.0)
+    p.frailty = float(frailty) if frailty is not None else default_frailty
+    if unobserved_heterogeneity and not p.takeup_frailty:
+        p.takeup_frailty = UH_TAKEUP_FRAILTY
     if hazard_ratios is not None:
         unknown = set(hazard_ratios) - set(PROGRAMMES)
         if unknown:

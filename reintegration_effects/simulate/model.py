@@ -67,6 +67,8 @@ class _Model:
         self.p, self.cal, self.pers = p, cal, pers
         hh_names = C.HOUSEHOLD_POSITIONS
         self.w_static = static_work(p, pers.female, pers.mig, pers.sh, pers.edu) + p.frailty * pers.z
+        # issue 14b: the frailty's loading on take-up (None when 0: the take-up draws stay byte-identical)
+        self.takeup_z = p.takeup_frailty * pers.z if p.takeup_frailty else None
         self.w_hh = np.array([p.work["household"][k] for k in hh_names])
         self.w_dk, self.w_dv = np.log(p.work["duration_knots"]), np.array(p.work["duration_values"])
         self.o_dk, self.o_dv = np.log(p.other["duration_knots"]), np.array(p.other["duration_values"])
@@ -347,7 +349,8 @@ class _Model:
         return -np.expm1(-np.exp(lh))
 
     def takeup_log_hazards(self, pid, t, spell_month, emp36, bij36, ww36, emp_prev):
-        """Log take-up hazard per programme (m, P), from observables at month t only."""
+        """Log take-up hazard per programme (m, P), from observables at month t only (plus
+        ``takeup_frailty`` x the frailty z when that is non-zero: selection on an unobservable)."""
         p = self.p
         age_y = self.age_months(pid, t) // 12
         hh = self.household(pid, t)
@@ -359,6 +362,8 @@ class _Model:
               + emp_prev[:, None] * h[None, :, 3] + (age_y < 27)[:, None] * h[None, :, 4]
               + (age_y >= 50)[:, None] * h[None, :, 5])
         cal_eff = year_value(p.takeup_year, self.cal.year[t]) + (p.takeup_covid if self._covid(t, (4, 6)) else 0.0)
+        if self.takeup_z is not None:  # selection on the unobservable (simulate --unobserved-heterogeneity)
+            lh = lh + self.takeup_z[pid][:, None]
         return lh + cal_eff
 
     def group_value_codes(self, pid, t) -> dict:

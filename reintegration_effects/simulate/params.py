@@ -124,6 +124,10 @@ class SimulationParams:
     window_end: str = "2024-12-31"
     effects: str = "heterogeneous"
     frailty: float = 0.5
+    #: loading of the same frailty z on every programme's log take-up hazard (issue 14b, ``simulate
+    #: --unobserved-heterogeneity``): > 0 means people who leave for work faster also start programmes
+    #: more (selection on an unobservable). 0 (default) = take-up on observables only, as before.
+    takeup_frailty: float = 0.0
     municipality: str = "Simstad"
 
     # ---- population -------------------------------------------------------------------------
