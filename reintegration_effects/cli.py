@@ -142,6 +142,9 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--participation", action="store_true",
                    help="also write participation.csv (volunteering, education, ...) with a true effect of the "
                         "participation programme on participating_18m and volunteering_18m (issue 16b)")
+    s.add_argument("--truth-months", type=_int_at_least(1, meaning="a positive number of months"), default=None,
+                   help="also write <out>_truth/true_curves.csv and true_rmst.csv: the true effect curves of every "
+                        "start in the window over this many months (e.g. 36; issue 14a); the input is unchanged")
     s.add_argument("--municipalities", type=_int_at_least(1, meaning="at least one municipality"), default=1,
                    help="simulate K municipalities with known effects on exit to work and different populations "
                         "(benefits gets a municipality column; the truth in <out>_truth/municipalities.csv); "
@@ -195,6 +198,8 @@ def _cmd_simulate(args) -> int:
         kwargs["unobserved_heterogeneity"] = True
     if getattr(args, "participation", False):
         kwargs["participation"] = True
+    if getattr(args, "truth_months", None) is not None:
+        kwargs["truth_months"] = args.truth_months
     if args.persons is not None:
         kwargs["n_persons"] = args.persons
     if getattr(args, "municipalities", 1) > 1:

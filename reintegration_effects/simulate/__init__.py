@@ -266,7 +266,7 @@ __all__ = [
     "write_simulation",
 ]
 from .population import draw_persons
-from .tables import build_tables, compute_truth
+from .tables import build_tables, compute_true_curves, compute_truth, cut_to_window
 
 #: ``unobserved_heterogeneity=True`` (``simulate --unobserved-heterogeneity``, issue 14b): the frailty's
 #: standard deviation in the exit-to-work hazard and its loading on every programme's take-up hazard.
@@ -290,6 +290,7 @@ def simulate_municipality(
     params: SimulationParams | None = None,
     participation: bool = False,
     unobserved_heterogeneity: bool = False,
+    truth_months: int | None = None,
 ) -> SimulatedMunicipality:
     """Simulate the municipality and its true programme effects (see the module docstring).
 
@@ -307,6 +308,10 @@ def simulate_municipality(
     ``takeup_frailty``, written to ``params.json``), so people who leave for work faster also start
     programmes more: selection on an unobservable, which estimators on observables overstate.
     Unless ``params`` sets ``takeup_frailty`` itself; False (default) changes nothing.
+    ``truth_months`` (issue 14a; e.g. 36): also the true effect curves of every start in the window
+    over that many months (``sim.true_curves``, ``sim.true_rmst``, :func:`.tables.compute_true_curves`):
+    the clones run that long and the population that many months past the window end; the input
+    tables and the other truths are the same as without it (cut at the window end). None: not computed.
     """
     if effects is None:
         effects = "constant" if unobserved_heterogeneity else "heterogeneous"
@@ -338,7 +343,16 @@ def simulate_municipality(
     pers = draw_persons(p, cal, rng)
     timings["persons"] = time.perf_counter() - t_start
     t1 = time.perf_counter()
-    model, S, job, ev, cs, pens_t, init_start = run_months(p, cal, pers, timings)
+    if truth_months is not None:  # issue 14a: the duration truth runs past the window end
+        truth_months = int(truth_months)
+        if truth_months < 1:
+            raise ValueError(f"truth_months must be a positive number of months, found {truth_months}")
+        end = pd.Timestamp(p.window_end) + pd.offsets.MonthEnd(truth_months)
+        model, S, job, ev, cs, pens_t, init_start = run_months(p, Calendar(p.window_start, f"{end:%Y-%m-%d}"), pers,
+                                                               timings, follow_up=max(FOLLOW_UP, truth_months))
+        S, job, ev, cs, pens_t, S_full, cs_full = cut_to_window(cal, model, S, job, ev, cs, pens_t)
+    else:
+        model, S, job, ev, cs, pens_t, init_start = run_months(p, cal, pers, timings)
     timings["month_loop"] = time.perf_counter() - t1
     t1 = time.perf_counter()
     tables, st_nt, prog_start = build_tables(p, cal, pers, model, S, job, ev, pens_t, init_start)
@@ -346,6 +360,10 @@ def simulate_municipality(
     t1 = time.perf_counter()
     true_effects, true_hr, indiv = compute_truth(p, cal, pers, model, st_nt, ev, cs, tables, prog_start)
     timings["truth"] = time.perf_counter() - t1
+    curves = rmst = None
+    if truth_months is not None:
+        curves, rmst = compute_true_curves(cal, S_full, ev, cs_full, indiv, truth_months)
+        del S_full, cs_full
     part_params = None
     if participation:
         from .participation import ParticipationParams, add_participation
@@ -360,10 +378,13 @@ def simulate_municipality(
     used = set(tables["programmes"]["programme"])  # study.toml may describe only programmes in the data
     study = {"municipality": p.municipality, "window_start": p.window_start, "window_end": p.window_end,
              "programmes": {k: v for k, v in PROGRAMME_INFO.items() if k in used}}
-    return SimulatedMunicipality(tables=tables, study=study, true_effects=true_effects,
+    sim = SimulatedMunicipality(tables=tables, study=study, true_effects=true_effects,
                                  true_hazard_ratios=true_hr, individual_effects=indiv, params=p,
                                  states=st_nt, months=cal.month_ends(), timings=timings,
                                  participation_params=part_params)
+    if curves is not None:  # issue 14a (attributes, so the dataclass's fields stay as they are)
+        sim.true_curves, sim.true_rmst = curves, rmst
+    return sim
 
 
 def write_simulation(sim: SimulatedMunicipality, folder, fmt: str = "csv") -> tuple[Path, Path]:
@@ -393,6 +414,9 @@ def write_simulation(sim: SimulatedMunicipality, folder, fmt: str = "csv") -> tu
     sim.true_hazard_ratios.to_csv(truth / "true_hazard_ratios.csv", index=False)
     sim.individual_effects.to_parquet(truth / "individual_effects.parquet", index=False)
     (truth / "params.json").write_text(json.dumps(sim.params.to_dict(), indent=2), encoding="utf-8")
+    if getattr(sim, "true_curves", None) is not None:  # issue 14a: simulate(..., truth_months=N)
+        sim.true_curves.to_csv(truth / "true_curves.csv", index=False)
+        sim.true_rmst.to_csv(truth / "true_rmst.csv", index=False)
     if sim.participation_params is not None:  # issue 16b: the participation model's numbers
         (truth / "participation_params.json").write_text(json.dumps(sim.participation_params, indent=2),
                                                           encoding="utf-8")

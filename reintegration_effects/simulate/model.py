@@ -406,8 +406,13 @@ class _Model:
                 "sector": sector.astype(np.int8), "hours": hours, "wage": wage}
 
 
-def run_months(p: SimulationParams, cal: Calendar, pers: Persons, timings: dict):
-    """The month loop: actual population plus clones. Returns states and records."""
+def run_months(p: SimulationParams, cal: Calendar, pers: Persons, timings: dict, follow_up: int = FOLLOW_UP):
+    """The month loop: actual population plus clones. Returns states and records.
+
+    ``follow_up``: months each clone (a start's "not now" path) runs after its start month; the
+    counterfactual states are ``cs[:, 0..follow_up]``. The default (18) is the effects' follow-up;
+    the duration truth (issue 14a) runs them longer, on a calendar extended past the window end.
+    """
     model = _Model(p, cal, pers)
     # the clones' own programme starts (event, month, programme, months): the counterfactual programme
     # history the participation truth needs (issue 16b); recorded only, no draw changes
@@ -432,7 +437,7 @@ def run_months(p: SimulationParams, cal: Calendar, pers: Persons, timings: dict)
     clones = None
     clone_ev = np.zeros(0, dtype=np.int64)
     clone_t0 = np.zeros(0, dtype=np.int64)
-    cs = np.full((1024, FOLLOW_UP + 1), -1, dtype=np.int8)  # counterfactual states per event (grows)
+    cs = np.full((1024, follow_up + 1), -1, dtype=np.int8)  # counterfactual states per event (grows)
     n_ev = 0
     pens_t = np.full(n, -1, dtype=np.int64)
     t_clone = 0.0
@@ -457,7 +462,7 @@ def run_months(p: SimulationParams, cal: Calendar, pers: Persons, timings: dict)
                                            clones.prog[c_starts].copy(), clones.pdur[c_starts].copy()))
             k = t - clone_t0
             cs[clone_ev, k] = clones.st
-            done = k >= FOLLOW_UP
+            done = k >= follow_up
             if done.any():
                 keep = ~done
                 clones = clones.take(keep)
@@ -480,7 +485,7 @@ def run_months(p: SimulationParams, cal: Calendar, pers: Persons, timings: dict)
             ev_ids = n_ev + np.arange(ne)
             n_ev += ne
             if n_ev > len(cs):
-                grown = np.full((max(2 * len(cs), n_ev), FOLLOW_UP + 1), -1, dtype=np.int8)
+                grown = np.full((max(2 * len(cs), n_ev), follow_up + 1), -1, dtype=np.int8)
                 grown[:len(cs)] = cs
                 cs = grown
             cs[ev_ids, 0] = new_cl.st

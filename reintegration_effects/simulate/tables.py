@@ -285,3 +285,91 @@ def compute_truth(p, cal, pers, model, st_nt, ev, cs, tables, prog_start):
                 hr_rows.append((prog, lab, "post", float(model.hr_post[j][vi])))
     hrs = pd.DataFrame(hr_rows, columns=["programme", "group", "phase", "hazard_ratio"])
     return effects, hrs, df
+
+
+# ------------------------------------------------------------------------------------------------
+# the duration truth (issue 14a): clones and population run past the window end
+# ------------------------------------------------------------------------------------------------
+
+#: Outcomes of the true curves: on bijstand (with or without work) and in work without bijstand.
+CURVE_OUTCOMES = ("on_bijstand", "work_off_bijstand")
+#: Horizons (months) of the true restricted-mean effects ``rmst_bijstand_<L>m``.
+RMST_HORIZONS = (12, 18, 36)
+
+
+def cut_to_window(cal, model, S, job, ev, cs, pens_t):
+    """The month loop's output on a calendar extended past the window end, cut back to the window.
+
+    Returns what :func:`build_tables` and :func:`compute_truth` get without the extension (states
+    of the window's months, jobs begun and programme starts in them, pensions in them, the clones'
+    states of the first 18 months), plus the full states (months x persons) and the full clone
+    states of the starts in the window, for :func:`compute_true_curves`. The uniforms of a month
+    do not depend on later months, so the cut output equals that of a run that stops at the window.
+    """
+    T = cal.T
+    in_win = ev["t0"] < T
+    ev_w = {k: v[in_win] for k, v in ev.items()}
+    cs_w = cs[:len(in_win)][in_win]
+    keep_job = job["t"] < T
+    job_w = {k: v[keep_job] for k, v in job.items()}
+    pens_w = np.where(pens_t < T, pens_t, -1)
+    if model.clone_starts:  # as a run stopping at the window records them: inside it, within 18 months
+        t0_all = ev["t0"]
+        kept = []
+        for c_ev, c_t, c_prog, c_len in model.clone_starts:
+            sel = (c_t < T) & (c_t - t0_all[c_ev] <= FOLLOW_UP)
+            if sel.any():
+                kept.append((c_ev[sel], c_t[sel], c_prog[sel], c_len[sel]))
+        model.clone_starts = kept
+    model.cal = cal
+    return S[:T], job_w, ev_w, np.ascontiguousarray(cs_w[:, :FOLLOW_UP + 1]), pens_w, S, cs_w
+
+
+def compute_true_curves(cal, S_full, ev, cs_full, indiv, months: int):
+    """True effect curves and restricted-mean effects over ALL starts in the window.
+
+    ``S_full``: month-end states (extended grid months x persons), ``cs_full``: the clones'
+    states at t0..t0+months. For every start: actual minus counterfactual at month ends t0+1 ..
+    t0+months of being on bijstand (with or without work) and of work without bijstand; averaged
+    per programme and group ("all" and the contract group labels, at time zero as in
+    ``individual_effects``). Returns (curves, rmst): curves with programme, group, outcome, month,
+    method "truth", estimate, n_treated, n_observed (starts whose month t0+month lies inside the
+    window, which the data show); rmst in the contract's effects layout, outcome
+    ``rmst_bijstand_<L>m`` = the sum of the on-bijstand curve over months 1..L.
+    """
+    pid, t0 = ev["pid"].astype(np.int64), ev["t0"].astype(np.int64)
+    order = np.lexsort((t0, pid))  # the order of individual_effects (person, time zero)
+    pid, t0 = pid[order], t0[order]
+    if not np.array_equal(cal.month_ends()[t0], pd.DatetimeIndex(indiv["time_zero"])):
+        raise RuntimeError("internal error: true curves do not line up with individual_effects")
+    k = np.arange(1, months + 1)
+    tt = t0[:, None] + k[None, :]
+    if tt.max(initial=0) >= S_full.shape[0]:
+        raise RuntimeError("internal error: the extended grid is shorter than the truth's follow-up")
+    act = S_full[tt, pid[:, None]] & 7
+    cf = cs_full[order][:, 1:months + 1]
+    if (cf < 0).any():
+        raise RuntimeError("internal error: a clone stopped before the truth's follow-up")
+    eff = {"on_bijstand": (act <= BMW).astype(np.int8) - (cf <= BMW),
+           "work_off_bijstand": (act == W).astype(np.int8) - (cf == W)}
+    observed = tt <= cal.T - 1
+    groups = [("all", None, None)] + [(C.group_label(dim, v), col, v) for dim, (col, vals) in
+                                      C.GROUP_DIMENSIONS.items() for v in vals]
+    curves, rmst = [], []
+    for prog in PROGRAMMES:
+        is_p = (indiv["programme"] == prog).to_numpy()
+        for label, col, v in groups:
+            sel = is_p if col is None else is_p & (indiv[col].astype(str) == v).to_numpy()
+            n = int(sel.sum())
+            for o in CURVE_OUTCOMES:
+                est = eff[o][sel].mean(axis=0) if n else np.full(months, np.nan)
+                curves.append(pd.DataFrame({"programme": prog, "group": label, "outcome": o, "month": k,
+                                            "method": "truth", "estimate": est, "n_treated": n,
+                                            "n_observed": observed[sel].sum(axis=0)}))
+            for L in (h for h in RMST_HORIZONS if h <= months):
+                est = float(eff["on_bijstand"][sel, :L].sum(axis=1).mean()) if n else np.nan
+                rmst.append(dict(programme=prog, group=label, outcome=f"rmst_bijstand_{L}m", method="truth",
+                                 estimate=est, std_error=np.nan, ci_lower=np.nan, ci_upper=np.nan, n_treated=n,
+                                 n_control=np.nan))
+    return (pd.concat(curves, ignore_index=True),
+            pd.DataFrame(rmst, columns=list(C.EFFECTS_COLUMNS)))
