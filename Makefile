@@ -40,8 +40,8 @@ data: $(VENV)/.installed ## write the simulated municipality to data/simulated (
 validate-data: $(VENV)/.installed ## check an input folder: make validate-data DATA=folder
 	$(BIN)/reintegration-effects validate --data $(DATA) --out $(OUT)
 
-test: $(VENV)/.installed ## run the test suite (fast; what CI runs)
-	$(BIN)/python -m pytest -m "not slow" -q
+test: $(VENV)/.installed ## run the test suite (fast; what CI runs; two pytest-xdist workers, one per test module)
+	$(BIN)/python -m pytest -m "not slow" -q -n 2 --dist loadgroup
 
 validate: $(VENV)/.installed ## slow validation against simulated truth (many seeds; not in CI)
 	$(BIN)/python -m pytest -m slow -q

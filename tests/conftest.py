@@ -89,3 +89,18 @@ def default_run(tmp_path_factory) -> SpiedRun:
     20150101, the report in Dutch and English, HTML and PDF), shared by the tests that only read
     its output (the attacks, the report reading): one default run instead of one per module."""
     return spied_run(tmp_path_factory.mktemp("default-run") / "out", lang="nl,en")
+
+
+#: Test modules that read the session's one default run (``default_run``): pytest-xdist keeps them
+#: on one worker, so the run is made once per session and not once per worker.
+DEFAULT_RUN_MODULES = ("test_attacks", "test_report_reading")
+
+
+def pytest_collection_modifyitems(config, items):
+    """With pytest-xdist (``make test`` runs ``-n 2 --dist loadgroup``): one group per test module,
+    as ``--dist loadfile`` would make (a module's fixtures are built once, on one worker), except
+    that the modules sharing the session's default run form one group. Without xdist the marker
+    does nothing."""
+    for item in items:
+        name = item.module.__name__.rsplit(".", 1)[-1]
+        item.add_marker(pytest.mark.xdist_group("default_run" if name in DEFAULT_RUN_MODULES else name))
