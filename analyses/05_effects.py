@@ -55,6 +55,21 @@ report.effects_overview()
 report.participation_effects_note()
 
 # %%
+report.section("duration.title")
+
+# %%
+report.text("duration.intro")
+
+# %%
+report.effects_curves_figure("on_bijstand")
+
+# %%
+report.effects_curves_figure("work_off_bijstand")
+
+# %%
+report.rmst_table()
+
+# %%
 report.blp_table()
 
 # %%

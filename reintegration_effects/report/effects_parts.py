@@ -24,6 +24,7 @@ from .blocks import (
     wrap_html,
     wrap_label,
 )
+from .duration_parts import is_duration_outcome
 from .tables import MAIN_METHOD, MAIN_OUTCOME, METHOD_ORDER, OUTCOME_ORDER, PALETTE
 
 # --------------------------------------------------------------------------------------------
@@ -42,7 +43,7 @@ class EffectsParts:
         if eff is None:
             return Block()
         t = self.t
-        d = eff[eff.group == "all"]
+        d = eff[(eff.group == "all") & ~eff.outcome.map(is_duration_outcome)]  # restricted means: rmst_table
         programmes = sorted(d.programme.unique())
         methods = [m for m in METHOD_ORDER if m in set(d.method)]
         blocks = []
@@ -148,7 +149,7 @@ class EffectsParts:
         if eff is None:
             return Block()
         t = self.t
-        d = eff[(eff.group == "all") & eff.estimate.notna()]
+        d = eff[(eff.group == "all") & eff.estimate.notna() & ~eff.outcome.map(is_duration_outcome)]
         outcomes = [o for o in OUTCOME_ORDER if o in set(d.outcome)] + sorted(set(d.outcome) - set(OUTCOME_ORDER))
         programmes = sorted(d.programme.unique())
         methods = [m for m in METHOD_ORDER if m in set(d.method)]

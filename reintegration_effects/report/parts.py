@@ -38,6 +38,7 @@ from .blocks import (
     wrap_label,
 )
 from .dashboard_parts import DashboardParts
+from .duration_parts import DurationParts
 from .effects_parts import EffectsParts
 from .evaluation_parts import EvaluationParts
 from .monitor_parts import MonitorParts
@@ -57,7 +58,8 @@ from .tables import (
 
 
 @dataclass
-class Report(DashboardParts, EvaluationParts, MonitorParts, SurvivalParts, EffectsParts, BenchmarkParts):
+class Report(DashboardParts, EvaluationParts, MonitorParts, SurvivalParts, EffectsParts, DurationParts,
+             BenchmarkParts):
     """The report's parts, made from the protected tables; every method returns a :class:`Block`.
 
     Build it with :meth:`from_folder` (what the notebooks do). ``settings`` holds the context:

@@ -66,6 +66,8 @@ TABLES: dict[str, tuple[str, ...]] = {
     "programmes": ("programmes",),
     "flows_overig": ("flows_overig",),
     "participation": ("participation",),  # issue 16b: only when the input has a participation table
+    "effects_curves": ("effects_curves",),  # issue 14a: effect curves with censoring
+    "timing_of_events": ("timing_of_events",),  # issue 14b: the timing-of-events model's heterogeneity
 }
 
 #: The tables each chapter draws on (for the 'not available in this run' note).

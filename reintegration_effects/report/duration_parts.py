@@ -1,0 +1,121 @@
+"""Effects on the whole duration (issue 14): effect curves with censoring, restricted mean time on
+bijstand, and the timing-of-events model beside the other methods.
+
+A mixin of :class:`~reintegration_effects.report.Report` (the notebook ``analyses/05_effects.py``
+calls it): everything from the protected ``effects_curves.csv``, ``effects.csv`` (outcomes
+``rmst_bijstand_*``), ``hazards.csv`` (model ``timing_of_events``) and ``timing_of_events.csv``.
+A table that is absent gives a sentence saying so, never an empty figure.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from ..disclosure import AGGREGATED_GID
+from .blocks import Block, new_figure, report_part
+from .tables import MAIN_METHOD
+
+#: The curve outcomes, in the order shown.
+CURVE_OUTCOMES = ("on_bijstand", "work_off_bijstand")
+RMST_PREFIX = "rmst_bijstand_"
+#: The fixed-horizon outcome the timing-of-events model's implied effect is put beside.
+TOE_COMPARE_OUTCOME = "off_bijstand_12m"
+TOE_MODEL = "timing_of_events"
+
+
+def rmst_outcomes(outcomes) -> list[str]:
+    """The restricted-mean outcomes present, by horizon (rmst_bijstand_12m, _18m, _36m)."""
+    found = [str(o) for o in set(outcomes) if str(o).startswith(RMST_PREFIX)]
+    return sorted(found, key=lambda o: int("".join(ch for ch in o[len(RMST_PREFIX):] if ch.isdigit()) or 0))
+
+
+def is_duration_outcome(outcome: str) -> bool:
+    """Outcomes the duration parts show (the fixed-horizon tables leave them out)."""
+    return str(outcome).startswith(RMST_PREFIX)
+
+
+class DurationParts:
+    """Report parts for the duration effects (effect curves, restricted means, timing of events)."""
+
+    def _curves(self) -> pd.DataFrame | None:
+        return self.table("effects_curves", ["programme", "group", "outcome", "month", "method", "estimate",
+                                             "ci_lower", "ci_upper"])
+
+    @report_part
+    def effects_curves_figure(self, outcome: str = "on_bijstand") -> Block:
+        """Per programme, the effect of starting now on the probability of ``outcome`` at every month
+        after time zero (group "all"): estimate, pointwise 95% interval (shaded) and simultaneous 95%
+        band (dashed)."""
+        t = self.t
+        cur = self._curves()
+        if cur is None:
+            return self._note(t("duration.curves_absent"))
+        d = cur[(cur.group == "all") & (cur.outcome == outcome) & cur.estimate.notna()]
+        if "method" in d and (d.method == MAIN_METHOD).any():
+            d = d[d.method == MAIN_METHOD]
+        if d.empty:
+            return self._note(t("report.nothing_to_show"))
+        programmes = sorted(d.programme.unique())
+        ncols = 2 if len(programmes) > 1 else 1
+        nrows = math.ceil(len(programmes) / ncols)
+        fig = new_figure(7.0, 2.3 * nrows + 0.6)
+        axes = np.atleast_1d(fig.subplots(nrows, ncols, sharex=True, sharey=True, squeeze=False)).ravel()
+        has_band = {"band_lower", "band_upper"} <= set(d.columns) and d["band_lower"].notna().any()
+        for ax, p in zip(axes, programmes, strict=False):
+            dp = d[d.programme == p].sort_values("month")
+            x = dp.month.astype(float).to_numpy()
+            ax.fill_between(x, 100 * dp.ci_lower.astype(float), 100 * dp.ci_upper.astype(float), color="#0072B2",
+                            alpha=0.18, lw=0, gid=AGGREGATED_GID, label=t("duration.pointwise"))
+            if has_band:
+                for col in ("band_lower", "band_upper"):
+                    ax.plot(x, 100 * dp[col].astype(float), color="#0072B2", lw=0.9, ls="--", gid=AGGREGATED_GID,
+                            label=t("duration.band") if col == "band_lower" else None)
+            ax.plot(x, 100 * dp.estimate.astype(float), color="#0072B2", lw=1.8, gid=AGGREGATED_GID,
+                    label=t("duration.estimate"))
+            ax.axhline(0, color="#888888", lw=0.8)
+            ax.set_title(t.programme(p))
+            ax.yaxis.set_major_formatter(self._num_formatter())
+        for ax in axes[len(programmes):]:
+            ax.set_visible(False)
+        handles, labels = axes[0].get_legend_handles_labels()
+        fig.legend(handles, labels, loc="lower center", ncol=len(labels), fontsize=7, frameon=False,
+                   bbox_to_anchor=(0.5, -0.02))
+        fig.supxlabel(t("duration.x_label"), fontsize=8.5, y=0.06)
+        fig.supylabel(t("duration.y_label"), fontsize=8.5)
+        fig.subplots_adjust(bottom=0.2)
+        caption = t("duration.curves_caption", outcome=t.outcome(outcome))
+        return self._figure(f"effects-curves-{outcome}", caption, t("duration.curves_note"), static=fig)
+
+    @report_part
+    def rmst_table(self) -> Block:
+        """The effect on the restricted mean time on bijstand within 12, 18 and 36 months (months; group
+        "all", every method present), with its interval and the starts counted."""
+        t = self.t
+        eff = self.table("effects", ["programme", "group", "outcome", "method", "estimate", "ci_lower", "ci_upper"])
+        outs = rmst_outcomes(eff.outcome) if eff is not None else []
+        if not outs:
+            return self._note(t("duration.rmst_absent"))
+        d = eff[(eff.group == "all") & eff.outcome.isin(outs)]
+        rows = []
+        for p in sorted(d.programme.unique()):
+            for m in sorted(d.loc[d.programme == p, "method"].unique()):
+                row = [t.programme(p), t.method(m)]
+                n = ""
+                for o in outs:
+                    r = d[(d.programme == p) & (d.method == m) & (d.outcome == o)]
+                    if r.empty or pd.isna(r.estimate.iloc[0]):
+                        row.append(t("report.suppressed"))
+                        continue
+                    r = r.iloc[0]
+                    row.append(f"{t.number(r.estimate, 2)} {self._ci(r.ci_lower, r.ci_upper, 2, 1.0)}")
+                    if "n_treated" in r and pd.notna(r.n_treated):
+                        n = t.count(r.n_treated)
+                rows.append([*row, n])
+        header = [t("effects.programme"), t("duration.method"),
+                  *[t("duration.rmst_horizon", months=o[len(RMST_PREFIX):].rstrip("m")) for o in outs],
+                  t("duration.starts")]
+        return self._table("effects-rmst", t("duration.rmst_caption"), header, rows, note=t("duration.rmst_note"),
+                           align=["left", "left", *["right"] * (len(outs) + 1)])
