@@ -610,3 +610,14 @@ class DurationEffectsResults:
 
     def _repr_html_(self) -> str:
         return self.curves.to_html(index=False, float_format=lambda v: f"{v:.3f}")
+
+
+def duration_tables(panel: Panel, data: InputData, *, months: int = 36, random_state: int | None = None,
+                    parallel=None, max_rows: int | None = None, n_rep: int = 1) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The run's duration effects: ``effects_curves`` (:data:`CURVES_COLUMNS`, groups "all" and
+    every contract group; the disclosure plan hides the small ones) and the ``rmst_bijstand_<L>m``
+    rows for ``effects`` (method "dml"). Raises InsufficientDataError when no programme has starts
+    and a comparison pool with follow-up."""
+    risk = build_duration_risk_sets(panel, data, months=months, max_rows=max_rows, random_state=random_state)
+    res = DurationEffects(months=months, n_rep=n_rep, random_state=random_state, parallel=parallel).fit(risk)
+    return res.curves, res.rmst

@@ -409,6 +409,8 @@ TABLE_RULES: dict[str, str] = {
                "differences rounded to 1/(smaller group) precision; group sizes rounded to 5; p_value and "
                "q_value (BH across groups) from the published rows only, empty where suppressed or naive",
     "effects_overlap": "shares off support: numerator, denominator and complement >=10; from rounded counts",
+    "effects_curves": "model output (double-ML effect curves, issue 14a): points with <10 starts in the estimate "
+                      "or <10 of them observed at that month suppressed; n_treated and n_at_risk rounded to 5",
     "effects_propensity": "histogram counts on fixed bins 0.00-0.05, ...: cells <10 suppressed, rounded to 5",
     "effects_balance": "standardised differences and variance ratios (aggregates of >=10 rows): no counts",
     "effects_blp": "model output: rows with <10 persons suppressed, persons rounded to 5",
@@ -564,6 +566,13 @@ def _plan_effects(name: str, df: pd.DataFrame) -> tuple[pd.DataFrame, tuple[str,
     from .effects import add_multiplicity
 
     return add_multiplicity(_protect_effects(df)), ("n_treated", "n_control")
+
+
+def _plan_effects_curves(name: str, df: pd.DataFrame) -> tuple[pd.DataFrame, tuple[str, ...]]:
+    """The disclosure plan of effects_curves: see its rule in :data:`OUTPUT_TABLES`. Every point is
+    its own row (:func:`_rows`): a point resting on fewer than 10 starts, or fewer than 10 of them
+    observed at that month, shows neither estimate nor interval nor band."""
+    return _rows(df, ["n_treated", "n_at_risk"]), ("n_treated", "n_at_risk")
 
 
 def _plan_effects_overlap(name: str, df: pd.DataFrame) -> tuple[pd.DataFrame, tuple[str, ...]]:
@@ -838,6 +847,7 @@ _PLANS = {
     "career_quality": _plan_career_quality,
     "effects": _plan_effects,
     "effects_overlap": _plan_effects_overlap,
+    "effects_curves": _plan_effects_curves,
     "effects_propensity": _plan_effects_propensity,
     "risk_set_log": _plan_risk_set_log,
     "cleaning_log": _plan_risk_set_log,
@@ -887,7 +897,7 @@ def protect_table(name: str, df: pd.DataFrame) -> tuple[pd.DataFrame, tuple[str,
 #: Column names that hold counts of persons (or rows) in the published tables.
 COUNT_COLUMNS = ("persons", "persons_total", "events", "n_treated", "n_control", "n_off_support", "persons_a",
                  "events_a", "persons_b", "events_b", "n", "n_events", "term_n", "term_events", "starts", "rows",
-                 "persons_overig", "participants")
+                 "persons_overig", "participants", "n_at_risk")
 
 
 @dataclass(frozen=True)

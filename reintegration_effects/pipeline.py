@@ -157,6 +157,7 @@ def step_effects(ctx: RunContext) -> str:
     """
     from dataclasses import replace
 
+    from .duration_effects import duration_tables
     from .effects import build_risk_sets, estimate_effects
     from .errors import InsufficientDataError
     from .heterogeneity import HeterogeneityAnalysis
@@ -205,6 +206,14 @@ def step_effects(ctx: RunContext) -> str:
         frames = het.to_frames()
         frames.pop("effects_sensitivity")  # its own first stage's bounds: the run publishes the headline's
         tables.update(frames)
+    try:  # issue 14a: effect curves (effects_curves) and the restricted mean time on bijstand (effects)
+        curves, rmst = duration_tables(ctx.panel, ctx.data, random_state=ctx.seed, parallel=ctx.parallel,
+                                       max_rows=ctx.max_risk_set_rows)
+    except InsufficientDataError as e:
+        ctx.notes.append(e.note(("effects_curves",)))
+    else:
+        tables["effects_curves"] = curves
+        tables["effects"] = pd.concat([tables["effects"], rmst], ignore_index=True)
     if ctx.simulated and ctx.truth_dir is not None:  # the built-in municipality: its true effects, for the report
         truth = pd.read_csv(Path(ctx.truth_dir) / "true_effects.csv")
         tables["effects_truth"] = truth[["programme", "group", "outcome", "method", "estimate", "n_treated"]].rename(
