@@ -173,6 +173,7 @@ def test_band_wider_than_pointwise_and_columns(fitted):
     assert list(ci.columns) == ["lower", "upper"]
 
 
+@pytest.mark.slow  # 25 s: a second double-ML fit; CI keeps the data-level check above
 def test_rmst_close_to_the_18_month_dml_estimate(fitted):
     """rmst_bijstand_18m over all starts and the existing DML months_bijstand_18m over the starts
     with full follow-up estimate nearly the same thing (the recent starts are a few percent): they
