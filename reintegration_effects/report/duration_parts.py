@@ -68,24 +68,19 @@ class DurationParts:
             dp = d[d.programme == p].sort_values("month")
             x = dp.month.astype(float).to_numpy()
             ax.fill_between(x, 100 * dp.ci_lower.astype(float), 100 * dp.ci_upper.astype(float), color="#0072B2",
-                            alpha=0.18, lw=0, gid=AGGREGATED_GID, label=t("duration.pointwise"))
+                            alpha=0.18, lw=0, gid=AGGREGATED_GID)
             if has_band:
                 for col in ("band_lower", "band_upper"):
-                    ax.plot(x, 100 * dp[col].astype(float), color="#0072B2", lw=0.9, ls="--", gid=AGGREGATED_GID,
-                            label=t("duration.band") if col == "band_lower" else None)
-            ax.plot(x, 100 * dp.estimate.astype(float), color="#0072B2", lw=1.8, gid=AGGREGATED_GID,
-                    label=t("duration.estimate"))
+                    ax.plot(x, 100 * dp[col].astype(float), color="#0072B2", lw=0.9, ls="--", gid=AGGREGATED_GID)
+            ax.plot(x, 100 * dp.estimate.astype(float), color="#0072B2", lw=1.8, gid=AGGREGATED_GID)
             ax.axhline(0, color="#888888", lw=0.8)
             ax.set_title(t.programme(p))
             ax.yaxis.set_major_formatter(self._num_formatter())
         for ax in axes[len(programmes):]:
             ax.set_visible(False)
-        handles, labels = axes[0].get_legend_handles_labels()
-        fig.legend(handles, labels, loc="lower center", ncol=len(labels), fontsize=7, frameon=False,
-                   bbox_to_anchor=(0.5, -0.02))
-        fig.supxlabel(t("duration.x_label"), fontsize=8.5, y=0.06)
+        # no legend: the note under the figure says what the line, the shading and the dashes are
+        fig.supxlabel(t("duration.x_label"), fontsize=8.5)
         fig.supylabel(t("duration.y_label"), fontsize=8.5)
-        fig.subplots_adjust(bottom=0.2)
         caption = t("duration.curves_caption", outcome=t.outcome(outcome))
         return self._figure(f"effects-curves-{outcome}", caption, t("duration.curves_note"), static=fig)
 
