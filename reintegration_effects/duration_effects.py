@@ -60,14 +60,7 @@ import pandas as pd
 from .contract import EFFECTS_COLUMNS, age_band
 from .dataset import InputData
 from .doubly_robust import check_n_rep, default_classifier, median_aggregate, repetition_seeds
-from .effects import (
-    NONE,
-    _check_max_train_rows,
-    _thin_training_rows,
-    covariate_matrix,
-    group_masks,
-    training_row_budget,
-)
+from .effects import NONE, budget_shares, covariate_matrix, group_masks, training_row_budget
 from .errors import InsufficientDataError
 from .panel import Panel, link_programme_starts, person_codes
 
@@ -246,6 +239,29 @@ def _censoring_logit(x_train, arm_train, follow, w, months, rng, x_test, arm_tes
     return 1.0 / (1.0 + np.exp(-(lin[:, None] + fit.coef_[0, k:][None, :])))
 
 
+def _check_budget(value):
+    if value is None or value == "auto":
+        return value
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
+        raise ValueError(f"max_train_rows={value!r}; expected 'auto', None (train on every row) or a "
+                         "positive number of rows")
+    return int(value)
+
+
+def _thin_rows(train, controls, w, max_rows, rng):
+    """The propensity's training rows within ``max_rows`` as DynamicDML thins them
+    (:func:`~reintegration_effects.effects.budget_shares`: a random share of the pool, and of the
+    starts when they alone fill half the budget, each kept row's weight divided by its share)."""
+    tr_w = w[train]
+    is_c = controls[train]
+    f_pool, f_part = budget_shares(int((~is_c).sum()), int(is_c.sum()), max_rows)
+    if f_pool == 1 and f_part == 1:
+        return train, tr_w
+    share = np.where(is_c, f_pool, f_part)
+    keep = rng.random(len(train)) < share
+    return train[keep], (tr_w / share)[keep]
+
+
 def _fold_task(task, *, xe, xo, t, w, follow, ys, months, n_labels, cap):
     """One fold: propensity (multi-class, with calendar), censoring and outcome models (without)."""
     from sklearn.base import clone
@@ -253,7 +269,7 @@ def _fold_task(task, *, xe, xo, t, w, follow, ys, months, n_labels, cap):
     (train, test), clf, seed = task
     rng = np.random.default_rng(seed)
     controls = t == 0
-    tr_e, w_e = _thin_training_rows(train, controls, w, cap, rng)
+    tr_e, w_e = _thin_rows(train, controls, w, cap, rng)
     model = clone(clf).fit(xe[tr_e], t[tr_e], sample_weight=w_e)
     proba = np.zeros((len(test), n_labels))
     proba[:, model.classes_] = model.predict_proba(xe[test])
@@ -399,7 +415,7 @@ class DurationEffects:
         if not 0 < self.alpha < 1 or not 0.5 <= self.trim <= 1:
             raise ValueError(f"alpha={self.alpha!r} must lie in (0, 1) and trim={self.trim!r} in [0.5, 1]")
         n_rep = check_n_rep(self.n_rep)
-        cap = _check_max_train_rows(self.max_train_rows)
+        cap = _check_budget(self.max_train_rows)
         f, xe, xo, ys, treat, control, follow, clusters, w, masks = self._inputs(
             data, covariates, propensity_covariates, outcomes, treatment, control, follow_up, cluster, weight, groups)
         progs = sorted(set(treat) - {control})
