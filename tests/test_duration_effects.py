@@ -302,3 +302,15 @@ def test_monte_carlo_coverage_and_bias(tmp_path):
     cells = allr.groupby(["kind", "programme", "outcome", "month"])
     t = cells["err"].mean() / (cells["err"].std() / np.sqrt(cells["err"].count()))
     assert (t.abs() < norm.ppf(1 - 0.05 / (2 * len(t)))).all(), t.abs().sort_values().tail()
+
+
+def test_cli_simulate_truth_months(tmp_path):
+    from reintegration_effects.cli import main
+
+    assert main(["simulate", "--out", str(tmp_path / "sim"), "--persons", "200", "--truth-months", "24"]) == 0
+    curves = pd.read_csv(tmp_path / "sim_truth" / "true_curves.csv")
+    assert curves["month"].max() == 24 and set(curves["method"]) == {"truth"}
+    rmst = pd.read_csv(tmp_path / "sim_truth" / "true_rmst.csv")
+    assert set(rmst["outcome"]) == {"rmst_bijstand_12m", "rmst_bijstand_18m"}  # horizons within 24 months
+    assert main(["simulate", "--out", str(tmp_path / "plain"), "--persons", "200"]) == 0
+    assert not (tmp_path / "plain_truth" / "true_curves.csv").exists()
