@@ -312,7 +312,7 @@ class TimingOfEvents:
 
         A = info(G)
         t = 1.0
-        for _ in range(15):
+        for _ in range(min(15, self.maxiter)):
             step, dec = decrement(g, A)
             if dec < 1e-5:
                 return th, ll, True, dec
