@@ -224,11 +224,11 @@ def test_likelihood_collapse_keeps_the_value(synthetic):
 
 # ---- the built-in simulator with selection on the frailty ----------------------------------------------
 def _simulated_fit(seed, n, unobserved, **kw):
+    import tempfile
+
     from reintegration_effects.panel import build_panel
     from reintegration_effects.survival.toe_frame import fit_panel
     from reintegration_effects.validate import load_input
-
-    import tempfile
 
     sim = simulate_municipality(n, seed=seed, unobserved_heterogeneity=unobserved, effects="constant")
     with tempfile.TemporaryDirectory() as d:

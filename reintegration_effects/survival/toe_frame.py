@@ -17,6 +17,12 @@ from .terms import Terms
 from .timing_of_events import HORIZONS, TimingOfEvents, TimingOfEventsResults, _band_dummies
 from .toe_likelihood import PROCESSES, Block, Likelihood, row_terms
 
+#: The run's settings (``reintegration-effects run``, survival step): every covariate of the exit
+#: models, finer duration bands, lock-in terms from the programme table's end dates, at most four
+#: mass points chosen by BIC, the BHHH (outer-product) covariance to keep the run's time down.
+RUN_SETTINGS = {"duration_bands": (0, 1, 3, 6, 9, 12, 18, 24, 36, 48, 60, 84), "max_points": 4, "se": "opg",
+                "lock_in": True}
+
 #: Columns of ``OUT/tables/timing_of_events.csv`` (one row per quantity; see :func:`toe_table`).
 TOE_COLUMNS = ("quantity", "programme", "process", "point", "horizon", "estimate", "std_error", "ci_lower",
                "ci_upper", "persons")
@@ -112,15 +118,20 @@ def _starter_likelihood(res: TimingOfEventsResults) -> tuple[Likelihood, np.ndar
     return Likelihood(sub(lik.e), sub(lik.s), len(who), lik.L, lik.form), remap
 
 
-def _implied(res: TimingOfEventsResults, theta: np.ndarray, horizons, sublik, remap) -> np.ndarray:
+def _posterior(res: TimingOfEventsResults, theta: np.ndarray, sublik) -> np.ndarray:
+    lay = res.prep.lik.layout(res.n_points)
+    a = lay.unpack(theta)[4]
+    Lp = sublik.person_loglik(theta, res.n_points) + (a - np.logaddexp.reduce(a))[None, :]
+    return np.exp(Lp - np.logaddexp.reduce(Lp, axis=1)[:, None])
+
+
+def _implied(res: TimingOfEventsResults, theta: np.ndarray, horizons, W, remap) -> np.ndarray:
     """P(leaving bijstand within h months after the start) with and without the programme terms,
-    averaged over each programme's starters and their posterior mass-point probabilities:
+    averaged over each programme's starters and their posterior mass-point probabilities ``W``:
     array (labels, horizons, 2)."""
     prep, K = res.prep, res.n_points
     lay = prep.lik.layout(K)
     bw, bo, _, V, a = lay.unpack(theta)
-    Lp = sublik.person_loglik(theta, K) + (a - np.logaddexp.reduce(a))[None, :]
-    W = np.exp(Lp - np.logaddexp.reduce(Lp, axis=1)[:, None])
     st = prep.starters
     H = max(horizons)
     nb = len(prep.bands)
@@ -162,19 +173,23 @@ def implied_effects(res: TimingOfEventsResults, horizons: Sequence[int] = HORIZO
     """Implied P(leaving bijstand within h months of the start) for each programme's starters, with
     and without the programme terms (covariates held at the start month, duration advancing, the
     lock-in as long as the starter's programme covered month ends), and their difference; delta-
-    method standard errors (numerical gradient, posteriors recomputed). Leaving bijstand = the first
-    exit of the spell; a later return is not counted (unlike ``off_bijstand_12m``)."""
+    method standard errors (numerical gradient over the exit hazards' parameters and the mass
+    points, the starters' posterior point probabilities held at their estimate: their own sampling
+    variation is left out of the standard error). Leaving bijstand = the first exit of the spell; a
+    later return is not counted (unlike ``off_bijstand_12m``)."""
     horizons = tuple(int(h) for h in horizons)
     sublik, remap = _starter_likelihood(res)
-    f0 = _implied(res, res.params_, horizons, sublik, remap)
-    shape = f0.shape
+    W = _posterior(res, res.params_, sublik)
+    f0 = _implied(res, res.params_, horizons, W, remap)
     vals = np.concatenate([f0.reshape(-1, 2), (f0[..., 0] - f0[..., 1]).reshape(-1, 1)], axis=1).ravel()
     J = np.zeros((len(vals), len(res.params_)))
-    for i in range(len(res.params_)):
+    sl = res.prep.lik.layout(res.n_points).slices()
+    used = np.r_[np.arange(sl["work"].start, sl["other"].stop), np.arange(sl["points"].start, sl["points"].stop)]
+    for i in used:
         h = 1e-5 * max(1.0, abs(res.params_[i]))
         tp = res.params_.copy()
         tp[i] += h
-        fp = _implied(res, tp, horizons, sublik, remap)
+        fp = _implied(res, tp, horizons, W, remap)
         vp = np.concatenate([fp.reshape(-1, 2), (fp[..., 0] - fp[..., 1]).reshape(-1, 1)], axis=1).ravel()
         J[:, i] = (vp - vals) / h
     se = np.sqrt(np.clip(np.einsum("ij,jk,ik->i", J, res.cov_, J), 0, None))
@@ -190,7 +205,6 @@ def implied_effects(res: TimingOfEventsResults, horizons: Sequence[int] = HORIZO
                              "std_error": se[i], "ci_lower": vals[i] - zc * se[i], "ci_upper": vals[i] + zc * se[i],
                              "persons": int(counts.get(lab, 0))})
                 i += 1
-    del shape
     return pd.DataFrame(rows)
 
 
