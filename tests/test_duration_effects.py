@@ -75,6 +75,20 @@ def test_truth_months_leaves_the_input_and_the_other_truths_unchanged():
     assert len(s)
 
 
+def test_truth_months_writes_a_byte_identical_input_folder(tmp_path):
+    from reintegration_effects.simulate import write_simulation
+
+    da, ta = write_simulation(simulate_municipality(300, seed=6), tmp_path / "a")
+    db, tb = write_simulation(simulate_municipality(300, seed=6, truth_months=36), tmp_path / "b")
+    names = sorted(p.name for p in da.iterdir())
+    assert names == sorted(p.name for p in db.iterdir())
+    for name in names:
+        assert (da / name).read_bytes() == (db / name).read_bytes(), name
+    for name in ("true_effects.csv", "true_hazard_ratios.csv", "params.json"):
+        assert (ta / name).read_bytes() == (tb / name).read_bytes(), name
+    assert (tb / "true_curves.csv").is_file() and not (ta / "true_curves.csv").exists()
+
+
 def test_truth_months_participation_truth_unchanged():
     a = simulate_municipality(400, seed=4, participation=True)
     b = simulate_municipality(400, seed=4, participation=True, truth_months=36)
@@ -171,6 +185,11 @@ def test_band_wider_than_pointwise_and_columns(fitted):
     assert ((c["band_upper"] - c["band_lower"])[ok] > (c["ci_upper"] - c["ci_lower"])[ok]).all()
     ci = fitted["res"].conf_int("band")
     assert list(ci.columns) == ["lower", "upper"]
+    import matplotlib
+
+    matplotlib.use("Agg")
+    ax = fitted["res"].plot("job_coaching", outcome="work_off_bijstand")
+    assert len(ax.lines) >= 1 and ax.get_xlabel()
 
 
 @pytest.mark.slow  # 25 s: a second double-ML fit; CI keeps the data-level check above
