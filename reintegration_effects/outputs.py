@@ -432,6 +432,9 @@ TABLE_RULES: dict[str, str] = {
     "medians": "median months (whole months) per group; groups <10 suppressed, persons rounded to 5",
     "hazards": "model output: >=10 residual df; terms with <10 persons or events suppressed; counts rounded",
     "cause_specific": "model output: as hazards",
+    "timing_of_events": "model output (timing-of-events heterogeneity and implied effects): >=10 residual df; rows "
+                        "with <10 persons (a mass point's expected persons, a programme's starters) suppressed, "
+                        "persons rounded to 5",
     "ph_tests": "test statistics per model term (no counts)",
     "logrank": "test statistics per dimension (no counts)",
     "immortal_time": "hazard ratios of models that passed the model rule (no counts)",
@@ -613,6 +616,12 @@ def _plan_hazards(name: str, df: pd.DataFrame) -> tuple[pd.DataFrame, tuple[str,
     """The disclosure plan of hazards, cause_specific: see its rule in :data:`OUTPUT_TABLES`."""
     counts = [c for c in ("n", "n_events", "term_n", "term_events") if c in df]
     return _rows(df, counts), tuple(counts)
+
+
+def _plan_timing_of_events(name: str, df: pd.DataFrame) -> tuple[pd.DataFrame, tuple[str, ...]]:
+    """The disclosure plan of timing_of_events: see its rule in :data:`OUTPUT_TABLES` (the model rule,
+    >=10 residual degrees of freedom, is checked before the table is made)."""
+    return _rows(df, "persons"), ("persons",)
 
 
 def _plan_effects_blp(name: str, df: pd.DataFrame) -> tuple[pd.DataFrame, tuple[str, ...]]:
@@ -857,6 +866,7 @@ _PLANS = {
     "medians": _plan_medians,
     "hazards": _plan_hazards,
     "cause_specific": _plan_hazards,
+    "timing_of_events": _plan_timing_of_events,
     "effects_blp": _plan_effects_blp,
     "effects_calibration": _plan_effects_blp,
     "effects_sensitivity": _plan_effects_blp,

@@ -271,11 +271,46 @@ def step_survival(ctx: RunContext) -> str:
                 tables = [table]
             empty.setdefault("; ".join(n.rstrip(". ") for n in why), []).extend(tables)
     ctx.notes.extend(InsufficientDataError(reason).note(tables) for reason, tables in empty.items())
+    toe = _timing_of_events(ctx, out)
     _note_empty_outputs(ctx, _write(ctx, out))
     hz = out["hazards"]
     bench = _benchmark(ctx)
     return (f"{len(results)} hazard models, {len(hz)} terms; curves for {out['km']['group'].nunique()} groups"
-            + bench)
+            + toe + bench)
+
+
+def _timing_of_events(ctx: RunContext, out: dict) -> str:
+    """Issue 14b: the timing-of-events model on the inflow sample: its exit-to-work terms join
+    ``hazards`` (model ``timing_of_events``) and its heterogeneity and implied effects go to
+    ``timing_of_events``; a run-log line says how many spells were left out (initial conditions).
+    A model that cannot be fitted is skipped with a run-log line. Returns a piece of the summary."""
+    import warnings
+
+    from .disclosure import check_model_output
+    from .errors import DisclosureError, InsufficientDataError, StatisticalWarning
+    from .survival.toe_frame import RUN_SETTINGS, fit_panel, hazard_rows, implied_effects, toe_table
+
+    t0 = time.perf_counter()
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", StatisticalWarning)
+            res, info = fit_panel(ctx.panel, ctx.data, **RUN_SETTINGS)
+            check_model_output(res.n_persons, len(res.params_), name="timing_of_events")
+            implied = implied_effects(res)
+    except ValueError as e:  # too few starts or spells, a singular model, or refused by the model rule
+        why = str(e) if not isinstance(e, DisclosureError) else f"too few persons for its parameters ({e})"
+        ctx.notes.append(InsufficientDataError(f"timing-of-events model not fitted: {why}").note(
+            ["timing_of_events", "hazards (timing_of_events rows)"]))
+        return "; timing-of-events model skipped"
+    ctx.notes.extend(f"timing_of_events: {w.message}" for w in caught if issubclass(w.category, StatisticalWarning))
+    ctx.notes.append(f"timing_of_events: inflow sample of {info['spells']:,} spells; {info['spells_left_out']:,} spells "
+                     "already running at the window start left out (initial-conditions problem)")
+    out["hazards"] = pd.concat([out["hazards"], hazard_rows(res)], ignore_index=True)
+    out["timing_of_events"] = toe_table(res, implied)
+    secs = time.perf_counter() - t0
+    ctx.echo(f"    timing-of-events model: {res.n_points} mass point(s), {res.n_persons:,} persons, "
+             f"{'converged' if res.converged else 'NOT converged'}, {secs:.1f} s")
+    return f"; timing-of-events model with {res.n_points} mass point(s)"
 
 
 def _benchmark(ctx: RunContext) -> str:
