@@ -70,6 +70,18 @@ report.effects_curves_figure("work_off_bijstand")
 report.rmst_table()
 
 # %%
+report.section("toe.title")
+
+# %%
+report.text("toe.intro")
+
+# %%
+report.timing_of_events_table()
+
+# %%
+report.timing_of_events_heterogeneity()
+
+# %%
 report.blp_table()
 
 # %%

@@ -114,3 +114,77 @@ class DurationParts:
                   t("duration.starts")]
         return self._table("effects-rmst", t("duration.rmst_caption"), header, rows, note=t("duration.rmst_note"),
                            align=["left", "left", *["right"] * (len(outs) + 1)])
+
+    # ------------------------------------------------------------------ timing of events (issue 14b)
+    def _toe(self) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
+        hz = self.table("hazards", ["model", "term", "hazard_ratio", "ci_lower", "ci_upper"])
+        hz = hz[hz.model == TOE_MODEL] if hz is not None else None
+        het = self.table("timing_of_events", ["quantity", "estimate"])
+        return (hz if hz is not None and len(hz) else None), het
+
+    @report_part
+    def timing_of_events_table(self) -> Block:
+        """The three methods side by side per programme: the timing-of-events hazard ratios (after the
+        start, and during the programme where a lock-in term exists), its implied effect on leaving
+        bijstand within 12 months, and matching's and DML's effect on being off bijstand after 12 months."""
+        t = self.t
+        hz, het = self._toe()
+        if hz is None:
+            return self._note(t("toe.absent"))
+        eff = self.table("effects", ["programme", "group", "outcome", "method", "estimate", "ci_lower", "ci_upper"])
+        implied = None
+        if het is not None and {"programme", "horizon"} <= set(het.columns):
+            implied = het[(het.quantity == "implied_effect") & (pd.to_numeric(het.horizon, errors="coerce") == 12)]
+        terms = hz.set_index("term")
+        programmes = sorted({str(x).split("=", 1)[1].split(":")[0] for x in hz.term if str(x).startswith("programme=")})
+
+        def hr(term):
+            if term not in terms.index or pd.isna(terms.loc[term, "hazard_ratio"]):
+                return "–"
+            r = terms.loc[term]
+            return f"{t.number(r.hazard_ratio, 2)} {self._ci(r.ci_lower, r.ci_upper, 2, 1.0)}"
+
+        def pp(r):
+            if r is None or pd.isna(r.estimate):
+                return t("report.suppressed")
+            return f"{t.pp(r.estimate)} {self._ci(r.ci_lower, r.ci_upper)}"
+
+        def first(d):
+            return None if d is None or d.empty else d.iloc[0]
+
+        rows = []
+        for p in programmes:
+            imp = first(implied[implied.programme == p]) if implied is not None else None
+            row = [t.programme(p), hr(f"programme={p}"), hr(f"programme={p}:lock_in"), pp(imp)]
+            for m in ("matching", MAIN_METHOD):
+                e = None
+                if eff is not None:
+                    e = first(eff[(eff.programme == p) & (eff.group == "all") & (eff.method == m)
+                                  & (eff.outcome == TOE_COMPARE_OUTCOME)])
+                row.append(pp(e))
+            rows.append(row)
+        header = [t("effects.programme"), t("toe.hr_post"), t("toe.hr_lock_in"), t("toe.implied_12m"),
+                  t("toe.method_outcome", method=t.method("matching")), t("toe.method_outcome", method=t.method(MAIN_METHOD))]
+        return self._table("timing-of-events", t("toe.caption"), header, rows, note=t("toe.note"),
+                           align=["left", *["right"] * 5])
+
+    @report_part
+    def timing_of_events_heterogeneity(self) -> Block:
+        """The unobserved heterogeneity the model found, in words: the number of mass points, the share
+        at each, and the direction of selection (do the people who leave for work faster also start
+        programmes more often?)."""
+        t = self.t
+        hz, het = self._toe()
+        if hz is None or het is None:
+            return Block()
+        n_points = int(pd.to_numeric(het.loc[het.quantity == "n_points", "estimate"], errors="coerce").iloc[0]) \
+            if (het.quantity == "n_points").any() else 1
+        if n_points <= 1:
+            return self._paragraphs(t("toe.heterogeneity_none"))
+        corr = het[(het.quantity == "selection_correlation") & (het.process.astype(str) == "exit_to_work~programme_start")]
+        rho = float(corr.estimate.iloc[0]) if len(corr) and pd.notna(corr.estimate.iloc[0]) else float("nan")
+        if np.isnan(rho) or abs(rho) < 0.05:
+            key = "toe.selection_none"
+        else:
+            key = "toe.selection_positive" if rho > 0 else "toe.selection_negative"
+        return self._paragraphs(t("toe.heterogeneity_found", points=n_points, rho=t.number(rho, 2)) + " " + t(key))

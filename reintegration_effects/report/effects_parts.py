@@ -413,7 +413,7 @@ class EffectsParts:
     def methods(self) -> Block:
         t = self.t
         parts = [self.text("methods.intro")]
-        for key in ("estimand", "outcomes", "assumptions", "estimators", "duration"):
+        for key in ("estimand", "outcomes", "assumptions", "estimators", "duration", "toe"):
             parts += [self.section(f"methods.{key}_title"), self.text(f"methods.{key}")]
         # competing risks and immortal time are explained once, in the survival chapter (not repeated here)
         parts += [self.section("methods.disclosure_title"), self.text("methods.disclosure")]

@@ -333,7 +333,7 @@ class EvaluationParts:
     def limitations(self) -> Block:
         t = self.t
         parts = []
-        for key in ("selection", "lockin", "multiple", "sensitivity", "disclosure", "dynamic"):
+        for key in ("selection", "lockin", "multiple", "sensitivity", "disclosure", "dynamic", "toe"):
             parts += [self.section(f"limitations.{key}_title"),
                       self.text(f"limitations.{key}", min_n=MIN_GROUP_SIZE, alpha=t.percent(ALPHA))]
         return Block.join(parts)

@@ -125,7 +125,8 @@ class SurvivalParts:
         if hz is None:
             return Block()
         t = self.t
-        hz = hz[hz.hazard_ratio.notna()]
+        # the timing-of-events model's terms are shown in the effects chapter, beside matching and DML
+        hz = hz[hz.hazard_ratio.notna() & (hz.model != "timing_of_events")]
         if hz.empty:
             return self._note(t("report.nothing_to_show"))
         models = [m for m in ("exit_to_work", "reentry") if m in set(hz.model)] + sorted(
