@@ -99,9 +99,14 @@ class TimingOfEvents:
     Examples
     --------
     >>> import reintegration_effects as re
-    >>> from reintegration_effects.survival.timing_of_events import TimingOfEvents, person_month_frame
-    >>> sim = re.simulate_municipality(600, seed=1, unobserved_heterogeneity=True)  # doctest: +SKIP
-    >>> res = TimingOfEvents().fit(frame, covariates=["sex=F"])  # doctest: +SKIP
+    >>> from reintegration_effects.survival.toe_frame import person_month_frame
+    >>> data, truth = re.load_simulated(1500, seed=3, unobserved_heterogeneity=True)
+    >>> frame, info = person_month_frame(re.build_panel(data), data, covariates=["sex", "age"])
+    >>> res = TimingOfEvents(max_points=3, lock_in=False, se="opg").fit(
+    ...     frame, covariates=["sex=F", "age=27-49", "age=50+"])
+    >>> res.effects[["term", "hazard_ratio", "ci_lower", "ci_upper"]]  # doctest: +SKIP
+    >>> res.converged, res.n_points >= 1
+    (True, True)
     """
 
     def __init__(self, *, max_points: int = 5, points: int | None = None, criterion: str = "bic",
