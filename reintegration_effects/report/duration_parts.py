@@ -49,6 +49,8 @@ class DurationParts:
         """Per programme, the effect of starting now on the probability of ``outcome`` at every month
         after time zero (group "all"): estimate, pointwise 95% interval (shaded) and simultaneous 95%
         band (dashed)."""
+        from matplotlib.ticker import MaxNLocator
+
         t = self.t
         cur = self._curves()
         if cur is None:
@@ -75,6 +77,8 @@ class DurationParts:
             ax.plot(x, 100 * dp.estimate.astype(float), color="#0072B2", lw=1.8, gid=AGGREGATED_GID)
             ax.axhline(0, color="#888888", lw=0.8)
             ax.set_title(t.programme(p))
+            # whole-point ticks only: 2.5 labelled with 0 decimals would read "2"
+            ax.yaxis.set_major_locator(MaxNLocator(nbins=6, steps=[1, 2, 5, 10], integer=True))
             ax.yaxis.set_major_formatter(self._num_formatter())
         for ax in axes[len(programmes):]:
             ax.set_visible(False)
@@ -164,7 +168,8 @@ class DurationParts:
                 row.append(pp(e))
             rows.append(row)
         header = [t("effects.programme"), t("toe.hr_post"), t("toe.hr_lock_in"), t("toe.implied_12m"),
-                  t("toe.method_outcome", method=t.method("matching")), t("toe.method_outcome", method=t.method(MAIN_METHOD))]
+                  t("toe.method_outcome", method=t.method("matching").capitalize()),
+                  t("toe.method_outcome", method=t.method(MAIN_METHOD))]
         return self._table("timing-of-events", t("toe.caption"), header, rows, note=t("toe.note"),
                            align=["left", *["right"] * 5])
 
