@@ -284,6 +284,7 @@ def _timing_of_events(ctx: RunContext, out: dict) -> str:
     ``hazards`` (model ``timing_of_events``) and its heterogeneity and implied effects go to
     ``timing_of_events``; a run-log line says how many spells were left out (initial conditions).
     A model that cannot be fitted is skipped with a run-log line. Returns a piece of the summary."""
+    import math
     import warnings
 
     from .disclosure import check_model_output
@@ -296,13 +297,17 @@ def _timing_of_events(ctx: RunContext, out: dict) -> str:
             warnings.simplefilter("always", StatisticalWarning)
             res, info = fit_panel(ctx.panel, ctx.data, **RUN_SETTINGS)
             check_model_output(res.n_persons, len(res.params_), name="timing_of_events")
+            if not all(map(math.isfinite, res.standard_errors_)):
+                raise ValueError(f"{res.n_persons:,} persons in the inflow sample are too few for its "
+                                 f"{len(res.params_)} parameters (the information matrix is singular)")
             implied = implied_effects(res)
     except ValueError as e:  # too few starts or spells, a singular model, or refused by the model rule
         why = str(e) if not isinstance(e, DisclosureError) else f"too few persons for its parameters ({e})"
         ctx.notes.append(InsufficientDataError(f"timing-of-events model not fitted: {why}").note(
             ["timing_of_events", "hazards (timing_of_events rows)"]))
         return "; timing-of-events model skipped"
-    ctx.notes.extend(f"timing_of_events: {w.message}" for w in caught if issubclass(w.category, StatisticalWarning))
+    ctx.notes.extend(f"timing_of_events: {str(w.message).removeprefix('timing_of_events: ')}" for w in caught
+                     if issubclass(w.category, StatisticalWarning))
     ctx.notes.append(f"timing_of_events: inflow sample of {info['spells']:,} spells; {info['spells_left_out']:,} spells "
                      "already running at the window start left out (initial-conditions problem)")
     out["hazards"] = pd.concat([out["hazards"], hazard_rows(res)], ignore_index=True)
