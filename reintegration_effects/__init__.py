@@ -51,6 +51,16 @@ _EXPORTS = {
     "EffectResults": "effects",
     "estimate_effects": "effects",
     "HeterogeneityAnalysis": "heterogeneity",
+    # effects on the whole duration with censoring, and selection on unobservables (issue 14)
+    "DurationEffects": "duration_effects",
+    "DurationEffectsResults": "duration_effects",
+    "DurationRiskSets": "duration_effects",
+    "build_duration_risk_sets": "duration_effects",
+    "TimingOfEvents": "survival.timing_of_events",
+    "TimingOfEventsResults": "survival.timing_of_events",
+    # the municipality benchmark and participation (issue 16)
+    "MunicipalityBenchmark": "benchmark",
+    "BenchmarkResults": "benchmark",
     # data in, panel, monitoring
     "load_input": "validate",
     "build_panel": "panel",
