@@ -66,6 +66,8 @@ from .panel import Panel, link_programme_starts, person_codes
 
 #: Outcomes of the curves (0/1 at month end t0 + m): on bijstand (with or without work), in work without bijstand.
 CURVE_OUTCOMES = ("on_bijstand", "work_off_bijstand")
+#: Months after time zero of the effect curves (and the longest restricted-mean horizon).
+CURVE_MONTHS = 36
 #: Horizons (months) of the restricted-mean effects ``rmst_bijstand_<L>m`` in effects.csv.
 RMST_HORIZONS = (12, 18, 36)
 #: Columns of ``effects_curves.csv`` (:attr:`DurationEffectsResults.curves`).
@@ -99,7 +101,7 @@ class DurationRiskSets:
     log: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
-def build_duration_risk_sets(panel: Panel, data: InputData, *, months: int = 36, min_follow_up: int = 1,
+def build_duration_risk_sets(panel: Panel, data: InputData, *, months: int = CURVE_MONTHS, min_follow_up: int = 1,
                              max_rows: int | None = None, random_state: int | None = None) -> DurationRiskSets:
     """The risk sets of :func:`~reintegration_effects.effects.build_risk_sets` (the same starts,
     linking rules and covariates), but every start and pool row with at least ``min_follow_up``
@@ -327,7 +329,7 @@ class DurationEffects:
 
     method = "dml"
 
-    def __init__(self, *, months: int = 36, rmst_horizons=RMST_HORIZONS, n_folds: int = 5, n_rep: int = 1,
+    def __init__(self, *, months: int = CURVE_MONTHS, rmst_horizons=RMST_HORIZONS, n_folds: int = 5, n_rep: int = 1,
                  trim: float = 0.95, alpha: float = 0.05, propensity_model=None, max_train_rows="auto",
                  random_state: int | None = None, parallel=None):
         self.months = months
@@ -629,7 +631,7 @@ class DurationEffectsResults:
         return self.curves.to_html(index=False, float_format=lambda v: f"{v:.3f}")
 
 
-def duration_tables(panel: Panel, data: InputData, *, months: int = 36, random_state: int | None = None,
+def duration_tables(panel: Panel, data: InputData, *, months: int = CURVE_MONTHS, random_state: int | None = None,
                     parallel=None, max_rows: int | None = None, n_rep: int = 1) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The run's duration effects: ``effects_curves`` (:data:`CURVES_COLUMNS`, groups "all" and
     every contract group; the disclosure plan hides the small ones) and the ``rmst_bijstand_<L>m``

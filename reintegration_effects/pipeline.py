@@ -216,6 +216,9 @@ def step_effects(ctx: RunContext) -> str:
         tables["effects"] = pd.concat([tables["effects"], rmst], ignore_index=True)
     if ctx.simulated and ctx.truth_dir is not None:  # the built-in municipality: its true effects, for the report
         truth = pd.read_csv(Path(ctx.truth_dir) / "true_effects.csv")
+        rmst = Path(ctx.truth_dir) / "true_rmst.csv"  # issue 14a: the restricted means over all starts
+        if rmst.is_file():
+            truth = pd.concat([truth, pd.read_csv(rmst)], ignore_index=True)
         tables["effects_truth"] = truth[["programme", "group", "outcome", "method", "estimate", "n_treated"]].rename(
             columns={"estimate": "truth"})
     written = _write(ctx, tables)
@@ -397,9 +400,12 @@ MIN_SIMULATED_PERSONS = 10
 
 def simulate_default(out: Path, seed: int, n_persons: int | None = None) -> tuple[Path, Path]:
     """Write the built-in simulated municipality to OUT/input (truth beside it, never inside)."""
+    from .duration_effects import CURVE_MONTHS
     from .simulate import simulate_municipality, write_simulation
 
-    kwargs = {"seed": seed}
+    # truth_months: the effect curves' truth over every start, recent ones included (issue 14a; the
+    # input tables are the same with or without it)
+    kwargs = {"seed": seed, "truth_months": CURVE_MONTHS}
     if n_persons is not None:
         if n_persons < MIN_SIMULATED_PERSONS:
             raise RunError(f"--persons {n_persons}: the simulator needs at least {MIN_SIMULATED_PERSONS} persons",

@@ -24,6 +24,9 @@ def test_truth_is_written_for_a_simulated_run_and_absent_otherwise(tmp_path):
     assert list(truth.columns[:5]) == ["programme", "group", "outcome", "method", "truth"]
     assert (truth.method == "truth").all()
     raw = pd.read_csv(sim / "input_truth" / "true_effects.csv")
+    # the built-in run simulates the duration truth too (issue 14a): its restricted means join
+    raw = pd.concat([raw, pd.read_csv(sim / "input_truth" / "true_rmst.csv")], ignore_index=True)
+    assert raw.outcome.str.startswith("rmst_bijstand_").any()
     assert len(truth) == len(raw)
     shown = truth[~truth.suppressed]
     assert len(shown) and (shown.n_treated >= 10).all() and (shown.n_treated % 5 == 0).all()

@@ -98,10 +98,16 @@ class DurationParts:
         if not outs:
             return self._note(t("duration.rmst_absent"))
         d = eff[(eff.group == "all") & eff.outcome.isin(outs)]
+        truth = self.table("effects_truth", ["programme", "group", "outcome", "truth"])
+        if truth is not None and self._simulated():  # the built-in municipality: the true effect above its estimate
+            tr = truth[(truth.group == "all") & truth.outcome.isin(outs)]
+            tr = tr.assign(method="truth", estimate=tr.truth, ci_lower=np.nan, ci_upper=np.nan)
+            d = pd.concat([tr[list(d.columns.intersection(tr.columns))], d], ignore_index=True)
         rows = []
         for p in sorted(d.programme.unique()):
-            for m in sorted(d.loc[d.programme == p, "method"].unique()):
-                row = [t.programme(p), t.method(m)]
+            methods = list(dict.fromkeys(d.loc[d.programme == p, "method"]))
+            for m in ["truth"] * ("truth" in methods) + sorted(x for x in methods if x != "truth"):
+                row = [t.programme(p), t("truth.truth") if m == "truth" else t.method(m)]
                 n = ""
                 for o in outs:
                     r = d[(d.programme == p) & (d.method == m) & (d.outcome == o)]
@@ -110,7 +116,7 @@ class DurationParts:
                         continue
                     r = r.iloc[0]
                     row.append(f"{t.number(r.estimate, 2)} {self._ci(r.ci_lower, r.ci_upper, 2, 1.0)}")
-                    if "n_treated" in r and pd.notna(r.n_treated):
+                    if m != "truth" and "n_treated" in r and pd.notna(r.n_treated):
                         n = t.count(r.n_treated)
                 rows.append([*row, n])
         header = [t("effects.programme"), t("duration.method"),
