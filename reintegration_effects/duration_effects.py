@@ -40,8 +40,7 @@ over calendar time. The earlier starts' observed months stand in for the recent 
 ones; composition shifts in X between early and recent starts are reweighted by pi. A calendar
 shock after the recent starts (a recession at the window end) violates it.
 
-Nuisance learners (cheap: on the default 6,000-person municipality, 130,000 risk-set rows, about
-27 CPU seconds in all, most of it the five propensity fits; about 15 s on two idle cores): one
+Nuisance learners (cheap; the cost is measured in benchmarks/README.md): one
 multi-class gradient-boosting propensity per fold for all months and programmes (as DynamicDML,
 with its training-row budget); the outcome regressions are ridge-stabilised linear probability
 models per month and arm, all months from one pass (nested risk sets: the observed rows at m+1
