@@ -15,7 +15,7 @@ from reintegration_effects.simulate import SimulationParams, simulate_municipali
 from reintegration_effects.survival.timing_of_events import (
     TimingOfEvents,
     TimingOfEventsError,
-    _band_dummies,
+    band_dummies,
 )
 from reintegration_effects.survival.toe_frame import (
     RUN_SETTINGS,
@@ -106,7 +106,7 @@ def test_one_mass_point_is_the_statsmodels_cloglog_glm():
     bands = res.prep.bands
     link = sm.families.links.CLogLog()
     ex = df[df["exit"] >= 0]
-    X = np.column_stack([_band_dummies(ex["duration"].to_numpy(), bands), ex["x"],
+    X = np.column_stack([band_dummies(ex["duration"].to_numpy(), bands), ex["x"],
                          ex["programme"] == "coaching", ex["programme"] == "training"]).astype(float)
     s = res.summary
     llf = 0.0
@@ -117,7 +117,7 @@ def test_one_mass_point_is_the_statsmodels_cloglog_glm():
                                      0.01 * glm.bse)
         llf += glm.llf
     st = df[df["at_risk_start"]]
-    Xs = np.column_stack([_band_dummies(st["duration"].to_numpy(), bands), st["x"]]).astype(float)
+    Xs = np.column_stack([band_dummies(st["duration"].to_numpy(), bands), st["x"]]).astype(float)
     glm = sm.GLM((st["start"] != "").astype(float), Xs, family=sm.families.Binomial(link)).fit(tol=1e-12)
     np.testing.assert_array_less(np.abs(s.loc[s["process"] == "programme_start", "estimate"].to_numpy() - glm.params),
                                  0.01 * glm.bse)

@@ -195,7 +195,7 @@ def _destination_event(cause: np.ndarray, destination: str) -> np.ndarray:
     return cause > 0
 
 
-def _panel_covariates(terms: Terms, panel: Panel, src: np.ndarray, abs_m: np.ndarray, k: np.ndarray,
+def panel_covariates(terms: Terms, panel: Panel, src: np.ndarray, abs_m: np.ndarray, k: np.ndarray,
                       person_code: np.ndarray, covariates: Sequence[str], history: str) -> None:
     """Add the covariate terms of person-months to ``terms``: ``src`` = rows of ``panel.months``
     the time-varying values come from (the month itself, or the spell's first observed month),
@@ -298,10 +298,10 @@ def exit_design(panel: Panel, data, *, destination: str, covariates: Sequence[st
                                       categories=persons["person_id"].astype(str)).codes, dtype=np.int32)
     terms = Terms(len(sid))
     if time_varying:
-        _panel_covariates(terms, panel, rows.pos[row_index], abs_m, k, pcode[sid], covariates, history)
+        panel_covariates(terms, panel, rows.pos[row_index], abs_m, k, pcode[sid], covariates, history)
     else:  # the spell's first observed month
         src_idx = rows.first_row[sid]
-        _panel_covariates(terms, panel, rows.pos[src_idx], rows.abs_m[src_idx], rows.k[src_idx], pcode[sid],
+        panel_covariates(terms, panel, rows.pos[src_idx], rows.abs_m[src_idx], rows.k[src_idx], pcode[sid],
                           covariates, history)
         del src_idx
     # programme terms: on from the start month for the rest of the spell; lock-in while it covers a month end

@@ -61,7 +61,7 @@ def band_labels(bands: Sequence[int]) -> list[str]:
             for lo, hi in zip(b[:-1], b[1:], strict=True)] + [f"duration={b[-1]}+"]
 
 
-def _band_dummies(d: np.ndarray, bands: Sequence[int]) -> np.ndarray:
+def band_dummies(d: np.ndarray, bands: Sequence[int]) -> np.ndarray:
     idx = np.searchsorted(np.asarray(bands), d, side="right") - 1
     out = np.zeros((len(d), len(bands)))
     out[np.arange(len(d)), idx] = 1.0
@@ -183,7 +183,7 @@ class TimingOfEvents:
         if bands[-1] > top:  # bands beyond the longest observed duration: merged into the last one observed
             notes.append(f"duration bands from {[b for b in bands if b > top]} months have no months at risk: merged")
             bands = tuple(b for b in bands if b <= top)
-        Bd = _band_dummies(d, bands)
+        Bd = band_dummies(d, bands)
         terms = [Bd, C]
         exit_names = band_labels(bands) + covariates
         for lab in labels:

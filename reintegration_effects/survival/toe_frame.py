@@ -10,11 +10,11 @@ import pandas as pd
 from scipy import stats
 
 from ..panel import Panel, month_number
-from .exits import _panel_covariates, programme_matches
+from .exits import panel_covariates, programme_matches
 from .settings import DEFAULT_COVARIATES
 from .spells import bijstand_rows, spells_by_id
 from .terms import Terms
-from .timing_of_events import HORIZONS, TimingOfEvents, TimingOfEventsResults, _band_dummies
+from .timing_of_events import HORIZONS, TimingOfEvents, TimingOfEventsResults, band_dummies
 from .toe_likelihood import PROCESSES, Block, Likelihood, row_terms
 
 #: The run's settings (``reintegration-effects run``, survival step): every covariate of the exit
@@ -84,7 +84,7 @@ def person_month_frame(panel: Panel, data, *, covariates: Sequence[str] = DEFAUL
                        dtype=np.int64)
     terms = Terms(len(sid))
     # history as bands (0, 1-12, 13-36 months), not linear: they change rarely, so months collapse well
-    _panel_covariates(terms, panel, rows.pos[idx], abs_m, k, pcode[sid], list(covariates), "bands")
+    panel_covariates(terms, panel, rows.pos[idx], abs_m, k, pcode[sid], list(covariates), "bands")
     X = terms.frame(terms.names)
     # a level present in the frame but never at risk is dropped by the estimator's checks; drop empty ones here
     X = X.loc[:, [c for c in X.columns if X[c].to_numpy().any()]]
@@ -146,7 +146,7 @@ def _implied(res: TimingOfEventsResults, theta: np.ndarray, horizons, W, remap) 
         C = prep.start_cov[sel]
         w = W[remap[st["pid"].to_numpy()[sel]]]  # (starters, K)
         j = np.arange(H)
-        Bd = _band_dummies((d0[:, None] + j[None, :]).ravel(), prep.bands)  # (starters*H, bands)
+        Bd = band_dummies((d0[:, None] + j[None, :]).ravel(), prep.bands)  # (starters*H, bands)
         base_w = Bd @ bw[:nb] + np.repeat(C @ bw[nb:nb + prep.n_cov], H)
         base_o = Bd @ bo[:nb] + np.repeat(C @ bo[nb:nb + prep.n_cov], H)
         lock = (j[None, :] < L[:, None]).ravel()
