@@ -55,10 +55,7 @@ report.effects_overview()
 report.participation_effects_note()
 
 # %%
-report.section("duration.title")
-
-# %%
-report.text("duration.intro")
+report.duration_intro()
 
 # %%
 report.effects_curves_figure("on_bijstand")
@@ -70,10 +67,7 @@ report.effects_curves_figure("work_off_bijstand")
 report.rmst_table()
 
 # %%
-report.section("toe.title")
-
-# %%
-report.text("toe.intro")
+report.timing_of_events_intro()
 
 # %%
 report.timing_of_events_table()

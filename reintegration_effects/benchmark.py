@@ -244,6 +244,7 @@ class MunicipalityBenchmark:
     >>> rng = np.random.default_rng(0)
     >>> df = pd.DataFrame({"municipality": rng.choice(["GM0001", "GM0002"], 400), "x": rng.choice(["a", "b"], 400)})
     >>> df["y"] = (rng.random(400) < np.where(df.x == "a", 0.2, 0.5)).astype(float)
+    >>> df["person_id"] = np.arange(400)
     >>> res = MunicipalityBenchmark(n_boot=20, random_state=1).fit(df, outcome_col="y", covariates=["x"])
     >>> list(res.summary.columns[:6])
     ['persons', 'observations', 'events', 'observed', 'expected', 'difference']

@@ -40,6 +40,16 @@ def is_duration_outcome(outcome: str) -> bool:
 class DurationParts:
     """Report parts for the duration effects (effect curves, restricted means, timing of events)."""
 
+    @report_part
+    def duration_intro(self) -> Block:
+        """The section heading and what the effects over the whole duration add."""
+        return self.section("duration.title") + self.text("duration.intro")
+
+    @report_part
+    def timing_of_events_intro(self) -> Block:
+        """The section heading and what the timing-of-events model adds (selection on unobservables)."""
+        return self.section("toe.title") + self.text("toe.intro")
+
     def _curves(self) -> pd.DataFrame | None:
         return self.table("effects_curves", ["programme", "group", "outcome", "month", "method", "estimate",
                                              "ci_lower", "ci_upper"])
