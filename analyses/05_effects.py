@@ -67,6 +67,9 @@ report.effects_curves_figure("work_off_bijstand")
 report.rmst_table()
 
 # %%
+report.rmst_sensitivity()
+
+# %%
 report.timing_of_events_intro()
 
 # %%

@@ -167,7 +167,7 @@ def run(persons: int) -> list[dict]:
     del risk, res, f
 
     run_cfg = ParallelConfig.from_env(n_jobs=-1)
-    (curves, rmst), secs, gib, cpu = measured(de.duration_tables, panel, data, random_state=DEFAULT_SEED,
+    (curves, rmst, _), secs, gib, cpu = measured(de.duration_tables, panel, data, random_state=DEFAULT_SEED,
                                               parallel=run_cfg, max_rows=budget)
     same = float(np.nanmax(np.abs(curves["estimate"].to_numpy() - first["estimate"].to_numpy()))) \
         if len(curves) == len(first) else float("nan")

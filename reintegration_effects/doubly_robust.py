@@ -177,7 +177,7 @@ SENSITIVITY_COLUMNS = ("programme", "outcome", "target", "estimate", "std_error"
                        "robustness_value", "robustness_value_estimate", "persons")
 
 
-def att_sensitivity_inputs(y, d, control, mu0, mu1, cond, w, keep, clusters, n_clusters):
+def att_sensitivity_inputs(y, d, control, mu0, mu1, cond, w, keep, clusters, n_clusters, sq_resid=None):
     """theta, sigma^2, nu^2 and the covariance of their estimates for the ATT of ``d`` vs ``control``.
 
     Among the rows in ``keep`` that are treated or control (weights ``w``): pi = the weighted
@@ -189,6 +189,11 @@ def att_sensitivity_inputs(y, d, control, mu0, mu1, cond, w, keep, clusters, n_c
     clustered: the covariance sums influence terms within ``clusters`` (integer codes), with the
     small-sample factor g/(g - 1) of :func:`~reintegration_effects.stats.cluster_se`, and accounts
     for pi being estimated.
+
+    ``sq_resid``: per row, an unbiased estimate of (Y - mu_D)^2 to use for sigma^2 instead of
+    the squared residual of ``y``: for an outcome observed only on some rows (censored durations,
+    :mod:`~reintegration_effects.duration_effects`), ``y`` is then the doubly robust pseudo-outcome
+    and ``sq_resid`` the inverse-probability-of-censoring weighted squared residual.
     """
     sub = keep & (d | control)
     d = d & sub
@@ -200,7 +205,7 @@ def att_sensitivity_inputs(y, d, control, mu0, mu1, cond, w, keep, clusters, n_c
     r0 = y - mu0
     mu_obs = np.where(d, mu1, mu0)
     theta_s = np.where(sub, alpha * r0, 0.0)
-    sigma_s = np.where(sub, (y - mu_obs) ** 2, 0.0)
+    sigma_s = np.where(sub, (y - mu_obs) ** 2 if sq_resid is None else sq_resid, 0.0)
     nu_s = np.where(sub, 2 * d / (pi**2 * (1 - cond)) - alpha**2, 0.0)
     theta = (ww * theta_s).sum() / sw
     sigma = (ww * sigma_s).sum() / sw
@@ -237,6 +242,49 @@ def sensitivity_bounds(theta, sigma, nu, cov, *, c_y=SENSITIVITY_C_Y, c_t=SENSIT
                 sensitivity_ci_upper=float(chi),
                 robustness_value=float(RV(**args, null_hypothesis=0, interval_type="ci")),
                 robustness_value_estimate=float(RV(**args, null_hypothesis=0, interval_type="theta")))
+
+
+def sensitivity_table(per_split, *, c_y=SENSITIVITY_C_Y, c_t=SENSITIVITY_C_T, rho=SENSITIVITY_RHO, alpha=0.05,
+                      method: str = "dml") -> pd.DataFrame:
+    """The omitted-variable bounds (:data:`SENSITIVITY_COLUMNS` and ``method``) of every
+    (programme, outcome) from the sensitivity inputs of every fold split: ``per_split`` holds tuples
+    (programme, outcome, split, theta, sigma^2, nu^2, cov, persons), the inputs as
+    :func:`att_sensitivity_inputs` returns them.
+
+    Over several splits the inputs are aggregated the way the estimates are
+    (:func:`median_aggregate`): theta the median, the variance of theta
+    median_s (var_s + (theta_s - theta)^2), sigma^2, nu^2 and the other covariance entries their
+    medians; the bounds are computed once from those (:func:`sensitivity_bounds`). So
+    ``estimate`` and ``std_error`` are those of the median-aggregated effect, and the bounds widen
+    that estimate and interval. One split: its own inputs.
+    """
+    from statistics import NormalDist
+
+    from .stats import normal_p_value
+
+    q = NormalDist().inv_cdf(1 - alpha / 2)
+    cells: dict[tuple, list] = {}
+    for prog, y, _split, theta, sigma, nu, cov, persons in per_split:
+        cells.setdefault((prog, y), []).append((theta, sigma, nu, cov, persons))
+    out = []
+    for (prog, y), parts in cells.items():
+        if len(parts) == 1:
+            theta, sigma, nu, cov, persons = parts[0]
+        else:
+            th = np.array([p[0] for p in parts])
+            covs = np.array([p[3] for p in parts])
+            theta, se = median_aggregate(th, np.sqrt(covs[:, 0, 0]))
+            cov = np.median(covs, axis=0)
+            cov[0, 0] = se**2
+            sigma, nu = float(np.median([p[1] for p in parts])), float(np.median([p[2] for p in parts]))
+            persons = int(np.floor(np.median([p[4] for p in parts])))
+        se = float(np.sqrt(cov[0, 0]))
+        out.append(dict(programme=prog, outcome=y, target="treated", estimate=theta, std_error=se,
+                        p_value=float(normal_p_value(theta, se)), ci_lower=theta - q * se,
+                        ci_upper=theta + q * se, c_y=c_y, c_t=c_t,
+                        **sensitivity_bounds(theta, sigma, nu, cov, c_y=c_y, c_t=c_t, rho=rho, alpha=alpha),
+                        persons=persons, method=method))
+    return pd.DataFrame(out, columns=[*SENSITIVITY_COLUMNS, "method"])
 
 
 SUMMARY_COLUMNS = ("estimate", "std_error", "z", "p_value", "ci_lower", "ci_upper", "n_treated",

@@ -58,7 +58,17 @@ import pandas as pd
 
 from .contract import EFFECTS_COLUMNS, age_band
 from .dataset import InputData
-from .doubly_robust import check_n_rep, default_classifier, median_aggregate, repetition_seeds
+from .doubly_robust import (
+    SENSITIVITY_C_T,
+    SENSITIVITY_C_Y,
+    SENSITIVITY_RHO,
+    att_sensitivity_inputs,
+    check_n_rep,
+    default_classifier,
+    median_aggregate,
+    repetition_seeds,
+    sensitivity_table,
+)
 from .effects import NONE, budget_shares, covariate_matrix, group_masks, training_row_budget
 from .errors import InsufficientDataError
 from .panel import Panel, link_programme_starts, person_codes
@@ -308,6 +318,8 @@ class DurationEffects:
     propensity_model : a scikit-learn classifier (default: the DML's gradient boosting).
     max_train_rows : "auto" (the DML's budget), an int or None: the propensity's training rows.
     random_state, parallel : seeds every fold split and the band draws; the folds' workers.
+    c_y, c_t, rho : the confounding strengths of the omitted-variable bounds on the restricted
+        means (``sensitivity``; as :class:`~reintegration_effects.effects.DynamicDML`).
 
     ``fit`` returns :class:`DurationEffectsResults`.
 
@@ -330,8 +342,12 @@ class DurationEffects:
 
     def __init__(self, *, months: int = CURVE_MONTHS, rmst_horizons=RMST_HORIZONS, n_folds: int = 5, n_rep: int = 1,
                  trim: float = 0.95, alpha: float = 0.05, propensity_model=None, max_train_rows="auto",
-                 random_state: int | None = None, parallel=None):
+                 random_state: int | None = None, parallel=None, c_y: float = SENSITIVITY_C_Y,
+                 c_t: float = SENSITIVITY_C_T, rho: float = SENSITIVITY_RHO):
         self.months = months
+        self.c_y = c_y
+        self.c_t = c_t
+        self.rho = rho
         self.rmst_horizons = rmst_horizons
         self.n_folds = n_folds
         self.n_rep = n_rep
@@ -457,10 +473,12 @@ class DurationEffects:
             with threadpool_limits(1):  # small dense algebra: BLAS threads only contend on a busy machine
                 splits.append(self._scores(parts[s * self.n_folds:(s + 1) * self.n_folds], t, w, follow, ys,
                                            clusters, masks, labels, M, horizons, gauss))
-        curves, rmst = self._aggregate(splits, labels[1:], horizons)
+        curves, rmst = self._aggregate([sp[:2] for sp in splits], labels[1:], horizons)
+        sens = sensitivity_table([(p, o, i, *inputs) for i, sp in enumerate(splits) for p, o, *inputs in sp[2]],
+                                 c_y=self.c_y, c_t=self.c_t, rho=self.rho, alpha=self.alpha)
         return DurationEffectsResults(curves=curves, rmst=rmst, alpha=self.alpha, model=self,
-                                      splits=pd.concat([c.assign(split=i) for i, (c, _) in enumerate(splits)],
-                                                       ignore_index=True))
+                                      splits=pd.concat([sp[0].assign(split=i) for i, sp in enumerate(splits)],
+                                                       ignore_index=True), sensitivity=sens)
 
     def _scores(self, parts, t, w, follow, ys, clusters, masks, labels, M, horizons, gauss):
         from scipy import sparse
@@ -480,7 +498,7 @@ class DurationEffects:
         obs = np.arange(1, M + 1)[None, :] <= np.minimum(follow, M)[:, None]
         z = norm.ppf(1 - self.alpha / 2)
         ccodes, uniq = pd.factorize(clusters)
-        curves, rmst = [], []
+        curves, rmst, sens = [], [], []
         e0 = np.clip(e[:, 0], 1e-6, None)
         for k, prog in enumerate(labels[1:], start=1):
             d, c = t == k, t == 0
@@ -524,10 +542,13 @@ class DurationEffects:
                             rmst.append(dict(programme=prog, group=g, outcome=f"rmst_bijstand_{h}m", method="dml",
                                              estimate=est, std_error=sv, ci_lower=est - z * sv, ci_upper=est + z * sv,
                                              n_treated=n1, n_control=int((c[rows] & sel).sum())))
+                if o == "on_bijstand" and "all" in group_rows:
+                    sens.extend(_rmst_sensitivity(prog, yy, m0, m1, r, obs_r, pi[rows], dr, cond[rows], w[rows], cl,
+                                                  len(uniq), horizons))
         cols = ["programme", "group", "outcome", "month", "method", "estimate", "std_error", "crit", "n_treated",
                 "n_at_risk"]
         return (pd.concat(curves, ignore_index=True) if curves else pd.DataFrame(columns=cols),
-                pd.DataFrame(rmst, columns=list(EFFECTS_COLUMNS)))
+                pd.DataFrame(rmst, columns=list(EFFECTS_COLUMNS)), sens)
 
     def _aggregate(self, splits, programmes, horizons):
         from scipy.stats import norm
@@ -561,6 +582,37 @@ class DurationEffects:
         return cur[list(CURVES_COLUMNS)].reset_index(drop=True), rm.reset_index(drop=True)
 
 
+def _rmst_sensitivity(prog, y, mu0, mu1, r, obs, pi, d, cond, w, clusters, n_clusters, horizons):
+    """Sensitivity inputs (theta, sigma^2, nu^2, cov, persons) of the restricted-mean ATTs.
+
+    The omitted-variable bounds of Chernozhukov et al. (2022) need the outcome's residual variance
+    sigma^2 = E (Y - g(D, X))^2 for the uncensored Y = sum_{m<=L} Y_m, and the ATT's Riesz
+    representer. The ATT score with censoring (module docstring) is the uncensored ATT score
+    applied to the AIPCW pseudo-outcome Y~ = mu_D + sum_{m<=L} R_m / pi_m (Y_m - mu_D,m), so theta
+    is :func:`~reintegration_effects.doubly_robust.att_sensitivity_inputs` of Y~ (exactly the
+    restricted-mean estimate); sigma^2 is estimated by inverse-probability-of-censoring weighting
+    of the squared residual on the rows observed to L (R_L / pi_L (Y - mu_D)^2: unbiased for
+    sigma^2 under the censoring assumption of the module; the squared residual of Y~ would add the
+    censoring noise and overstate it). Censoring is taken as not confounded (the hidden confounder
+    acts on take-up and outcome, as in the uncensored bounds).
+    """
+    out = []
+    wd = np.where(d, 1.0, w)
+    cond = np.minimum(cond, 1 - 1e-9)
+    resid_terms = np.where(d[:, None], r * (y - mu1), r * (y - mu0))
+    persons = int(np.unique(clusters[d]).size)
+    for h in horizons:
+        m0, m1 = mu0[:, :h].sum(axis=1), mu1[:, :h].sum(axis=1)
+        mu_d = np.where(d, m1, m0)
+        pseudo = mu_d + resid_terms[:, :h].sum(axis=1)
+        full = obs[:, h - 1]
+        sq = np.where(full, (np.where(full[:, None], y[:, :h], 0.0).sum(axis=1) - mu_d) ** 2 / pi[:, h - 1], 0.0)
+        inputs = att_sensitivity_inputs(pseudo, d, ~d, m0, m1, cond, wd, np.ones(len(d), dtype=bool), clusters,
+                                        n_clusters, sq_resid=sq)
+        out.append((prog, f"rmst_bijstand_{h}m", *inputs, persons))
+    return out
+
+
 def _sup_t(cov, se, gauss, level):
     """Critical value of the sup-t band: the ``level`` quantile of max_m |Z_m| / se_m, Z ~ N(0, cov)
     (the Gaussian multiplier bootstrap of the clustered influence functions, given the data)."""
@@ -586,6 +638,9 @@ class DurationEffectsResults:
     ``rmst``: the contract's effects layout, outcome ``rmst_bijstand_<L>m`` (ATT on the months on
     bijstand among month ends t0+1..t0+L), method "dml", n_control the comparison rows.
     ``splits``: every fold split's curve estimates before the median aggregation.
+    ``sensitivity``: the omitted-variable bounds (Chernozhukov et al. 2022) of every programme's
+    restricted-mean ATTs, group "all", as the DML's ``effects_sensitivity`` (outcome
+    ``rmst_bijstand_<L>m``, same estimate and standard error as ``rmst``).
     """
 
     curves: pd.DataFrame
@@ -593,6 +648,7 @@ class DurationEffectsResults:
     alpha: float
     model: object = None
     splits: pd.DataFrame = field(default_factory=pd.DataFrame)
+    sensitivity: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def summary(self) -> pd.DataFrame:
@@ -631,11 +687,13 @@ class DurationEffectsResults:
 
 
 def duration_tables(panel: Panel, data: InputData, *, months: int = CURVE_MONTHS, random_state: int | None = None,
-                    parallel=None, max_rows: int | None = None, n_rep: int = 1) -> tuple[pd.DataFrame, pd.DataFrame]:
+                    parallel=None, max_rows: int | None = None,
+                    n_rep: int = 1) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """The run's duration effects: ``effects_curves`` (:data:`CURVES_COLUMNS`, groups "all" and
-    every contract group; the disclosure plan hides the small ones) and the ``rmst_bijstand_<L>m``
-    rows for ``effects`` (method "dml"). Raises InsufficientDataError when no programme has starts
-    and a comparison pool with follow-up."""
+    every contract group; the disclosure plan hides the small ones), the ``rmst_bijstand_<L>m``
+    rows for ``effects`` (method "dml") and their omitted-variable bounds for
+    ``effects_sensitivity``. Raises InsufficientDataError when no programme has starts and a
+    comparison pool with follow-up."""
     risk = build_duration_risk_sets(panel, data, months=months, max_rows=max_rows, random_state=random_state)
     res = DurationEffects(months=months, n_rep=n_rep, random_state=random_state, parallel=parallel).fit(risk)
-    return res.curves, res.rmst
+    return res.curves, res.rmst, res.sensitivity

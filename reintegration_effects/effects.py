@@ -56,7 +56,6 @@ from .doubly_robust import (
     N_REP,
     SENSITIVITY_C_T,
     SENSITIVITY_C_Y,
-    SENSITIVITY_COLUMNS,
     SENSITIVITY_RHO,
     att_from_score,
     att_score,
@@ -66,10 +65,9 @@ from .doubly_robust import (
     default_regressor,
     fit_fold,
     fit_fold_task,
-    median_aggregate,
     median_aggregate_frame,
     repetition_seeds,
-    sensitivity_bounds,
+    sensitivity_table,
 )
 from .errors import InsufficientDataError
 from .matching import (  # the shared cores; also importable from here as before
@@ -839,42 +837,9 @@ class DynamicDML:
 
     def _sensitivity_table(self, per_split: list[tuple]) -> pd.DataFrame:
         """The omitted-variable bounds of every programme's ATT (group "all") on the
-        ``sensitivity_outcomes``, from the sensitivity inputs (theta, sigma^2, nu^2, cov) of every
-        fold split (:func:`~reintegration_effects.doubly_robust.att_sensitivity_inputs`).
-
-        Over several splits the inputs are aggregated the way the estimates are
-        (:func:`~reintegration_effects.doubly_robust.median_aggregate`): theta the median, the
-        variance of theta median_s (var_s + (theta_s - theta)^2), sigma^2, nu^2 and the other
-        covariance entries their medians; the bounds are computed once from those. So ``estimate``
-        and ``std_error`` are those of the effects' group-"all" row (the same median and spread),
-        and the bounds widen that estimate and interval. One split: its own inputs.
-        """
-        from statistics import NormalDist
-
-        q = NormalDist().inv_cdf(1 - self.alpha / 2)
-        cells: dict[tuple, list] = {}
-        for prog, y, _split, theta, sigma, nu, cov, persons in per_split:
-            cells.setdefault((prog, y), []).append((theta, sigma, nu, cov, persons))
-        out = []
-        for (prog, y), parts in cells.items():
-            if len(parts) == 1:
-                theta, sigma, nu, cov, persons = parts[0]
-            else:
-                th = np.array([p[0] for p in parts])
-                covs = np.array([p[3] for p in parts])
-                theta, se = median_aggregate(th, np.sqrt(covs[:, 0, 0]))
-                cov = np.median(covs, axis=0)
-                cov[0, 0] = se**2
-                sigma, nu = float(np.median([p[1] for p in parts])), float(np.median([p[2] for p in parts]))
-                persons = int(np.floor(np.median([p[4] for p in parts])))
-            se = float(np.sqrt(cov[0, 0]))
-            out.append(dict(programme=prog, outcome=y, target="treated", estimate=theta, std_error=se,
-                            p_value=float(normal_p_value(theta, se)), ci_lower=theta - q * se,
-                            ci_upper=theta + q * se, c_y=self.c_y, c_t=self.c_t,
-                            **sensitivity_bounds(theta, sigma, nu, cov, c_y=self.c_y, c_t=self.c_t, rho=self.rho,
-                                                 alpha=self.alpha),
-                            persons=persons, method="dml"))
-        return pd.DataFrame(out, columns=[*SENSITIVITY_COLUMNS, "method"])
+        ``sensitivity_outcomes``: :func:`~reintegration_effects.doubly_robust.sensitivity_table` of
+        every fold split's inputs (median-aggregated over splits as the estimates are)."""
+        return sensitivity_table(per_split, c_y=self.c_y, c_t=self.c_t, rho=self.rho, alpha=self.alpha)
 
 
 #: Columns :func:`add_multiplicity` adds to an effects table (after the contract's columns).

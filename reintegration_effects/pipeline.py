@@ -207,13 +207,18 @@ def step_effects(ctx: RunContext) -> str:
         frames.pop("effects_sensitivity")  # its own first stage's bounds: the run publishes the headline's
         tables.update(frames)
     try:  # issue 14a: effect curves (effects_curves) and the restricted mean time on bijstand (effects)
-        curves, rmst = duration_tables(ctx.panel, ctx.data, random_state=ctx.seed, parallel=ctx.parallel,
-                                       max_rows=ctx.max_risk_set_rows)
+        curves, rmst, rmst_sens = duration_tables(ctx.panel, ctx.data, random_state=ctx.seed, parallel=ctx.parallel,
+                                                  max_rows=ctx.max_risk_set_rows)
     except InsufficientDataError as e:
         ctx.notes.append(e.note(("effects_curves",)))
     else:
         tables["effects_curves"] = curves
         tables["effects"] = pd.concat([tables["effects"], rmst], ignore_index=True)
+        if len(rmst_sens):  # issue 14c: the omitted-variable bounds of the restricted means, beside the headline's
+            rmst_sens = add_sensitivity_sentences(rmst_sens, lang=ctx.lang, alpha=het_model.alpha)
+            tables["effects_sensitivity"] = pd.concat(
+                [x for x in (tables.get("effects_sensitivity"), rmst_sens) if isinstance(x, pd.DataFrame) and len(x)],
+                ignore_index=True)
     if ctx.simulated and ctx.truth_dir is not None:  # the built-in municipality: its true effects, for the report
         truth = pd.read_csv(Path(ctx.truth_dir) / "true_effects.csv")
         rmst = Path(ctx.truth_dir) / "true_rmst.csv"  # issue 14a: the restricted means over all starts

@@ -40,6 +40,12 @@ def sensitivity_sentence(rv: float, row: dict, lang: str, alpha: float = 0.05) -
                 else "The sensitivity bounds cannot be computed (a negative variance estimate).")
     lo, hi = row.get("sensitivity_ci_lower", np.nan), row.get("sensitivity_ci_upper", np.nan)
     cy = fmt_number(100 * row["c_y"], lang, 0)
+    if str(row.get("outcome", "")).startswith("rmst_"):  # a restricted mean: months, not a share
+        lo_s, hi_s = fmt_number(lo, lang, 2), fmt_number(hi, lang, 2)
+        unit = "maanden" if lang == "nl" else "months"
+    else:
+        lo_s, hi_s = fmt_number(100 * lo, lang), fmt_number(100 * hi, lang)
+        unit = "procentpunt" if lang == "nl" else "percentage points"
     if lang == "nl":
         if rv <= 0:
             head = ("Het effect is ook zonder verborgen verstorende factor niet significant: het "
@@ -47,8 +53,7 @@ def sensitivity_sentence(rv: float, row: dict, lang: str, alpha: float = 0.05) -
         else:
             head = (f"Een niet-waargenomen verstorende factor zou {pct(rv, lang)} van de resterende variatie "
                     "van zowel de deelname als de uitkomst moeten verklaren om dit effect niet-significant te maken.")
-        tail = (f" Verklaart zo'n factor {cy}% van beide, dan ligt het effect tussen {fmt_number(100 * lo, lang)} en "
-                f"{fmt_number(100 * hi, lang)} procentpunt ({level}%).")
+        tail = f" Verklaart zo'n factor {cy}% van beide, dan ligt het effect tussen {lo_s} en {hi_s} {unit} ({level}%)."
     else:
         if rv <= 0:
             head = (f"The effect is not significant even without hidden confounding: its {level}% confidence interval "
@@ -56,8 +61,7 @@ def sensitivity_sentence(rv: float, row: dict, lang: str, alpha: float = 0.05) -
         else:
             head = (f"An unobserved confounder would need to explain {pct(rv, lang)} of the residual variation "
                     "of both take-up and outcome to make the effect insignificant.")
-        tail = (f" If such a confounder explained {cy}% of both, the effect would lie between {fmt_number(100 * lo, lang)} "
-                f"and {fmt_number(100 * hi, lang)} percentage points ({level}%).")
+        tail = f" If such a confounder explained {cy}% of both, the effect would lie between {lo_s} and {hi_s} {unit} ({level}%)."
     return head + tail
 
 

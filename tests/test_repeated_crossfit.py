@@ -65,8 +65,9 @@ BEFORE_DML = {"job_coaching": ("0x1.b036e3f1e9035p-2", "0x1.18d3665589915p-5", "
 
 
 def test_one_split_reproduces_the_single_split_fit_bit_for_bit(risk):
-    """n_rep=1 gives exactly the numbers of the single-split code (recorded as float.hex; with one
-    BLAS thread per fit, as map_tasks runs them), and they are the first split of n_rep=3."""
+    """n_rep=1 gives the numbers of the single-split code (recorded as float.hex; with one BLAS
+    thread per fit, as map_tasks runs them; exactly for the DR estimator, to 0.01 SE for the DML, see
+    below), and they are exactly the first split of n_rep=3."""
     one = _fit_dr(_dr(n_rep=1))
     for g, (est, se) in BEFORE_DR.items():
         assert one.summary.loc[g, "estimate"] == float.fromhex(est)
@@ -80,10 +81,15 @@ def test_one_split_reproduces_the_single_split_fit_bit_for_bit(risk):
     res = _dml(n_rep=1).fit(risk)
     head = res.effects[res.effects.group == "all"].set_index("programme")
     sens = res.sensitivity.set_index("programme")
+    # the DML's multinomial logit propensity stops at lbfgs's iteration limit on these data (a
+    # ConvergenceWarning), and where it stops depends on the machine's floating-point library: the
+    # recorded numbers hold to a hundredth of a standard error across machines, bit for bit only on the
+    # machine that recorded them (seen: 0.42205 against 0.42208, SE 0.034, on a new machine)
     for prog, (est, se, lower) in BEFORE_DML.items():
-        assert head.loc[prog, "estimate"] == float.fromhex(est)
-        assert head.loc[prog, "std_error"] == float.fromhex(se)
-        assert sens.loc[prog, "bound_lower"] == float.fromhex(lower)
+        tol = 0.01 * float.fromhex(se)
+        assert abs(head.loc[prog, "estimate"] - float.fromhex(est)) < tol, prog
+        assert abs(head.loc[prog, "std_error"] - float.fromhex(se)) < tol, prog
+        assert abs(sens.loc[prog, "bound_lower"] - float.fromhex(lower)) < tol, prog
     res3 = _dml(n_rep=3).fit(risk)
     s0 = res3.splits[res3.splits.split == 0].drop(columns="split").reset_index(drop=True)
     cols = ["programme", "group", "outcome", "estimate", "std_error", "n_treated", "n_control"]

@@ -21,6 +21,8 @@ from .tables import MAIN_METHOD
 #: The curve outcomes, in the order shown.
 CURVE_OUTCOMES = ("on_bijstand", "work_off_bijstand")
 RMST_PREFIX = "rmst_bijstand_"
+#: The restricted mean whose sensitivity the report reads in words (the horizon of months_bijstand_18m).
+HEADLINE_RMST = "rmst_bijstand_18m"
 #: The fixed-horizon outcome the timing-of-events model's implied effect is put beside.
 TOE_COMPARE_OUTCOME = "off_bijstand_12m"
 TOE_MODEL = "timing_of_events"
@@ -134,6 +136,48 @@ class DurationParts:
                   t("duration.starts")]
         return self._table("effects-rmst", t("duration.rmst_caption"), header, rows, note=t("duration.rmst_note"),
                            align=["left", "left", *["right"] * (len(outs) + 1)])
+
+    @report_part
+    def rmst_sensitivity(self) -> Block:
+        """How strong a hidden confounder would have to be to explain away each programme's effect on the
+        restricted mean time on bijstand (issue 14c): a table over the horizons (robustness value, range
+        at the stated strength) and, per programme, the reading in words at the headline horizon."""
+        from ..plain_language import pct, sensitivity_sentence
+
+        t = self.t
+        se = self.table("effects_sensitivity", ["programme", "outcome", "estimate", "robustness_value"])
+        d = se[se.outcome.map(is_duration_outcome)] if se is not None else None
+        if d is None or d.empty:
+            return self._note(t("duration.sensitivity_absent"))
+        outs = rmst_outcomes(d.outcome)
+        rows = []
+        for p in sorted(d.programme.unique()):
+            for o in outs:
+                r = d[(d.programme == p) & (d.outcome == o)]
+                if r.empty:
+                    continue
+                r = r.iloc[0]
+                horizon = t("duration.rmst_horizon", months=o[len(RMST_PREFIX):].rstrip("m"))
+                if pd.isna(r.estimate):
+                    rows.append([t.programme(p), horizon, *[t("report.suppressed")] * 3])
+                    continue
+                rv = pct(r.robustness_value, self.lang) if pd.notna(r.robustness_value) else "—"
+                rows.append([t.programme(p), horizon, f"{t.number(r.estimate, 2)} {self._ci(r.ci_lower, r.ci_upper, 2, 1.0)}",
+                             rv, self._ci(r.sensitivity_ci_lower, r.sensitivity_ci_upper, 2, 1.0)])
+        strength = d["c_y"].dropna() if "c_y" in d.columns else pd.Series([], dtype=float)
+        header = [t("effects.programme"), t("duration.horizon"), t("duration.estimate_months"), t("effects.rv"),
+                  t("effects.bounds", strength=t.percent(strength.iloc[0]) if len(strength) else "?")]
+        table = self._table("effects-rmst-sensitivity", t("duration.sensitivity_caption"), header, rows,
+                            note=t("duration.sensitivity_note"), align=["left", "left", "right", "right", "right"])
+        head = HEADLINE_RMST if HEADLINE_RMST in outs else outs[-1]
+        items = []
+        for r in d[d.outcome == head].sort_values("programme").to_dict("records"):
+            if pd.isna(r["estimate"]):
+                continue
+            horizon = head[len(RMST_PREFIX):].rstrip("m")
+            items.append(t("duration.sensitivity_item", programme=self.programme_name(r["programme"]), months=horizon)
+                         + " " + sensitivity_sentence(float(r["robustness_value"]), r, self.lang))
+        return Block.join([table, *[self._paragraphs(x) for x in items]])
 
     # ------------------------------------------------------------------ timing of events (issue 14b)
     def _toe(self) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
