@@ -283,6 +283,8 @@ PARTICIPATION_ANY = "any"
 #: The programmes and their descriptions (``programmes.csv``).
 PROGRAMMES_COLUMNS = ("programme", "name_nl", "name_en", "description_nl", "description_en",
                       "cost_per_participant", "participants")
+#: Outcome prefix of the restricted mean time on bijstand within L months (``rmst_bijstand_<L>m``, issue 14a).
+RMST_PREFIX = "rmst_bijstand_"
 EFFECTS_COLUMNS = (
     "programme",
     "group",

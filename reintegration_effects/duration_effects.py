@@ -56,7 +56,7 @@ from functools import partial
 import numpy as np
 import pandas as pd
 
-from .contract import EFFECTS_COLUMNS, age_band
+from .contract import EFFECTS_COLUMNS, RMST_PREFIX, age_band
 from .dataset import InputData
 from .doubly_robust import (
     SENSITIVITY_C_T,
@@ -539,7 +539,7 @@ class DurationEffects:
                         for h in horizons:
                             est = float(theta[:h].sum())
                             sv = float(np.sqrt(max(cov[:h, :h].sum(), 0.0)))
-                            rmst.append(dict(programme=prog, group=g, outcome=f"rmst_bijstand_{h}m", method="dml",
+                            rmst.append(dict(programme=prog, group=g, outcome=f"{RMST_PREFIX}{h}m", method="dml",
                                              estimate=est, std_error=sv, ci_lower=est - z * sv, ci_upper=est + z * sv,
                                              n_treated=n1, n_control=int((c[rows] & sel).sum())))
                 if o == "on_bijstand" and "all" in group_rows:
@@ -609,7 +609,7 @@ def _rmst_sensitivity(prog, y, mu0, mu1, r, obs, pi, d, cond, w, clusters, n_clu
         sq = np.where(full, (np.where(full[:, None], y[:, :h], 0.0).sum(axis=1) - mu_d) ** 2 / pi[:, h - 1], 0.0)
         inputs = att_sensitivity_inputs(pseudo, d, ~d, m0, m1, cond, wd, np.ones(len(d), dtype=bool), clusters,
                                         n_clusters, sq_resid=sq)
-        out.append((prog, f"rmst_bijstand_{h}m", *inputs, persons))
+        out.append((prog, f"{RMST_PREFIX}{h}m", *inputs, persons))
     return out
 
 

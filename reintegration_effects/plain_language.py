@@ -10,6 +10,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .contract import RMST_PREFIX
+
 __all__ = ["ALPHA", "COMPETING_RISKS_TEXT", "GROUP_PHRASES", "IMMORTAL_TIME_TEXT", "MIN_GROUP_SIZE", "OUTCOME_DIRECTIONS",
            "OUTCOME_PHRASES", "PLAIN_LANGUAGE_COLUMNS", "PROGRAMME_NAMES", "add_sensitivity_sentences", "group_q_values",
            "plain_language", "programme_sentence", "sensitivity_sentence", "verdicts"]
@@ -40,7 +42,7 @@ def sensitivity_sentence(rv: float, row: dict, lang: str, alpha: float = 0.05) -
                 else "The sensitivity bounds cannot be computed (a negative variance estimate).")
     lo, hi = row.get("sensitivity_ci_lower", np.nan), row.get("sensitivity_ci_upper", np.nan)
     cy = fmt_number(100 * row["c_y"], lang, 0)
-    if str(row.get("outcome", "")).startswith("rmst_"):  # a restricted mean: months, not a share
+    if str(row.get("outcome", "")).startswith(RMST_PREFIX):  # a restricted mean: months, not a share
         lo_s, hi_s = fmt_number(lo, lang, 2), fmt_number(hi, lang, 2)
         unit = "maanden" if lang == "nl" else "months"
     else:

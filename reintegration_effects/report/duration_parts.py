@@ -14,13 +14,13 @@ import math
 import numpy as np
 import pandas as pd
 
+from ..contract import RMST_PREFIX
 from ..disclosure import AGGREGATED_GID
 from .blocks import Block, new_figure, report_part
 from .tables import MAIN_METHOD
 
 #: The curve outcomes, in the order shown.
 CURVE_OUTCOMES = ("on_bijstand", "work_off_bijstand")
-RMST_PREFIX = "rmst_bijstand_"
 #: The restricted mean whose sensitivity the report reads in words (the horizon of months_bijstand_18m).
 HEADLINE_RMST = "rmst_bijstand_18m"
 #: The fixed-horizon outcome the timing-of-events model's implied effect is put beside.
