@@ -15,7 +15,7 @@ SEED ?= 20150101
 PERSONS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help install report render run data validate-data test validate bench lint clean
+.PHONY: help install report render run data validate-data test validate explore bench lint clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -45,6 +45,9 @@ test: $(VENV)/.installed ## run the test suite (fast; what CI runs; two pytest-x
 
 validate: $(VENV)/.installed ## slow validation against simulated truth (many seeds; not in CI)
 	$(BIN)/python -m pytest -m slow -q
+
+explore: $(VENV)/.installed ## the property-based tests with fresh random examples (CI draws them from a fixed seed)
+	HYPOTHESIS_PROFILE=explore $(BIN)/python -m pytest -m "not slow" -q -p no:cacheprovider tests/test_disclosure.py tests/test_panel.py tests/test_settings.py tests/test_validate.py
 
 bench: $(VENV)/.installed ## benchmarks (wall time, peak memory) -> benchmarks/results/
 	$(BIN)/python -m benchmarks.run $(if $(PERSONS),--persons $(PERSONS),)

@@ -227,7 +227,11 @@ def sensitivity_bounds(theta, sigma, nu, cov, *, c_y=SENSITIVITY_C_Y, c_t=SENSIT
     (rho = 1) at which the widened interval reaches zero (0 when the plain interval already
     covers it); ``robustness_value_estimate``: the same for the point estimate, which has the
     closed form r = (-k + sqrt(k^2 + 4k))/2 with k = theta^2 / (sigma^2 nu^2). NaN everywhere when
-    sigma^2 or nu^2 came out negative (econml refuses them).
+    sigma^2 or nu^2 came out negative (econml refuses them). When sigma^2 nu^2 is exactly zero (an
+    outcome with no residual variation, possible in a small group) no confounder of any strength
+    moves the estimate: the bounds are the estimate, the widened interval is the plain interval, and
+    the robustness values are 1 (0 when the plain interval, or the estimate, is already zero) --
+    econml divides by sigma^2 and nu^2, so this limit is taken here.
     """
     from econml.validate.sensitivity_analysis import RV, sensitivity_interval
 
@@ -235,6 +239,14 @@ def sensitivity_bounds(theta, sigma, nu, cov, *, c_y=SENSITIVITY_C_Y, c_t=SENSIT
             "robustness_value_estimate")
     if not (sigma >= 0 and nu >= 0):
         return dict.fromkeys(keys, np.nan)
+    if sigma * nu == 0:
+        from statistics import NormalDist
+
+        half = NormalDist().inv_cdf(1 - alpha / 2) * float(np.sqrt(cov[0][0]))
+        covers = theta - half <= 0 <= theta + half
+        return dict(bound_lower=float(theta), bound_upper=float(theta), sensitivity_ci_lower=float(theta - half),
+                    sensitivity_ci_upper=float(theta + half), robustness_value=0.0 if covers else 1.0,
+                    robustness_value_estimate=0.0 if theta == 0 else 1.0)
     args = dict(theta=theta, sigma=sigma, nu=nu, cov=cov, alpha=alpha)
     lo, hi = sensitivity_interval(**args, c_y=c_y, c_t=c_t, rho=rho, interval_type="theta")
     clo, chi = sensitivity_interval(**args, c_y=c_y, c_t=c_t, rho=rho, interval_type="ci")

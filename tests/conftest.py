@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from hypothesis import settings
 
 from reintegration_effects.contract import TABLES
 from reintegration_effects.dataset import InputData
+
+# CI must give the same verdict on the same commit: the property tests draw their examples from a
+# fixed seed there ("ci", the default). `make explore` runs them with fresh random examples
+# (HYPOTHESIS_PROFILE=explore), which is where new counter-examples are found; a found one is then
+# fixed and pinned by a plain test.
+settings.register_profile("ci", derandomize=True)
+settings.register_profile("explore", derandomize=False)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 def make_input(persons=None, households=None, benefits=None, jobs=None, programmes=None,

@@ -120,3 +120,17 @@ def test_inputs_equal_doubleml():
     assert b["bound_lower"] == pytest.approx(sp["theta"]["lower"][0], rel=1e-9)
     assert b["robustness_value_estimate"] == pytest.approx(sp["rv"][0], abs=1e-5)
     assert b["robustness_value"] == pytest.approx(sp["rva"][0], abs=2e-4)  # small-sample factor g/(g-1)
+
+
+@pytest.mark.parametrize("theta", [28.96, 0.01])
+def test_no_residual_variation_is_the_limit_of_econmls_bounds(theta):
+    """sigma^2 = 0 (an outcome with no residual variation in a small group; hypothesis found one in
+    test_settings): econml divides by sigma^2, so the bounds take the limit sigma^2 -> 0+ themselves.
+    They must equal econml's bounds at a sigma^2 of 1e-14 (the covariance row of sigma^2 is zero there,
+    as it is when every squared residual is zero)."""
+    cov = np.array([[2934.0, 0.0, -1109.2], [0.0, 0.0, 0.0], [-1109.2, 0.0, 1981.8]]) / 100
+    at_zero = sensitivity_bounds(theta, 0.0, 52.6, cov)
+    near_zero = sensitivity_bounds(theta, 1e-14, 52.6, cov)
+    for key, value in near_zero.items():
+        assert at_zero[key] == pytest.approx(value, abs=1e-5), key
+    assert at_zero["robustness_value"] == (0.0 if theta < 1 else 1.0)
