@@ -41,7 +41,7 @@ validate-data: $(VENV)/.installed ## check an input folder: make validate-data D
 	$(BIN)/reintegration-effects validate --data $(DATA) --out $(OUT)
 
 test: $(VENV)/.installed ## run the test suite (fast; what CI runs; two pytest-xdist workers, one per test module)
-	$(BIN)/python -m pytest -m "not slow" -q -n 2 --dist loadgroup
+	$(BIN)/python -m pytest -m "not slow" -q -n 2 --dist loadfile
 
 validate: $(VENV)/.installed ## slow validation against simulated truth (many seeds; not in CI)
 	$(BIN)/python -m pytest -m slow -q

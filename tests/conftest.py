@@ -106,11 +106,21 @@ def default_run(tmp_path_factory) -> SpiedRun:
 DEFAULT_RUN_MODULES = ("test_attacks", "test_report_reading")
 
 
-def pytest_collection_modifyitems(config, items):
-    """With pytest-xdist (``make test`` runs ``-n 2 --dist loadgroup``): one group per test module,
-    as ``--dist loadfile`` would make (a module's fixtures are built once, on one worker), except
-    that the modules sharing the session's default run form one group. Without xdist the marker
-    does nothing."""
-    for item in items:
-        name = item.module.__name__.rsplit(".", 1)[-1]
-        item.add_marker(pytest.mark.xdist_group("default_run" if name in DEFAULT_RUN_MODULES else name))
+@pytest.hookimpl(optionalhook=True)  # xdist is a dev dependency; without it pytest would refuse the hook
+def pytest_xdist_make_scheduler(config, log):
+    """With pytest-xdist (``make test`` runs ``-n 2 --dist loadfile``): each test module goes whole to one worker,
+    as ``--dist loadfile`` does (a module's fixtures are built once, not once per worker), except
+    that the modules sharing the session's default run go together. Written as a scheduler because
+    xdist's own grouping by ``xdist_group`` marker (``--dist loadgroup``) edits a node id that
+    pytest 9.2 no longer reads: the marker is silently ignored and every module fixture was built
+    on both workers."""
+    if config.getvalue("dist") not in ("loadfile", "loadgroup"):
+        return None  # another --dist asked for: xdist's own scheduler
+    from xdist.scheduler import LoadFileScheduling
+
+    class ModuleGroups(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            path = nodeid.split("::", 1)[0]
+            return "default_run" if Path(path).stem in DEFAULT_RUN_MODULES else path
+
+    return ModuleGroups(config, log)

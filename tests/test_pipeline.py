@@ -12,7 +12,7 @@ import pytest
 from reintegration_effects.cli import main
 from reintegration_effects.contract import EFFECTS_COLUMNS, FLOWS_COLUMNS, HAZARDS_COLUMNS
 
-PERSONS = "1500"
+PERSONS = "600"
 
 
 @pytest.fixture(scope="module")
@@ -82,9 +82,27 @@ def test_bad_input_gives_a_clear_message_and_exit_status_2(tmp_path):
     assert "benefits.csv" in proc.stderr and "Fix:" in proc.stderr
 
 
+def _analysis_copied_from(done, monkeypatch):
+    """The run's analysis steps replaced by a copy of a finished run's tables (the report is real)."""
+    import shutil
+
+    from reintegration_effects import pipeline
+
+    def copy_tables(ctx):
+        shutil.copytree(done / "tables", ctx.tables_dir, dirs_exist_ok=True)
+        ctx.outputs.extend(sorted(ctx.tables_dir.glob("*.csv")))
+        return "tables copied"
+
+    monkeypatch.setattr(pipeline, "STEPS", [*pipeline.STEPS[:2], ("tables", copy_tables)])
+
+
 def test_run_with_report_on_a_relative_output_folder(two_runs, tmp_path, monkeypatch):
-    """What `make report` does: a relative --out, the report included, the manifest listing it."""
-    data, _ = two_runs
+    """What `make report` does: a relative --out, the report included, the manifest listing it.
+
+    The analysis steps are the fixture's tables (the whole run with its report is the session's
+    default run, tests/conftest.py); the report, the PDF and the manifest are real."""
+    data, (done, _) = two_runs
+    _analysis_copied_from(done, monkeypatch)
     monkeypatch.chdir(tmp_path)
     assert main(["run", "--data", str(data), "--out", "rel/out", "--seed", "7", "--lang", "en"]) == 0
     out = tmp_path / "rel" / "out"
@@ -99,21 +117,14 @@ def test_run_with_no_pdf_writes_the_html_report_only(two_runs, tmp_path, monkeyp
 
     Fast: the analysis steps are replaced by a copy of the fixture's tables; the report is real.
     """
-    import shutil
-
-    from reintegration_effects import pipeline, report
+    from reintegration_effects import report
 
     data, (done, _) = two_runs
-
-    def copy_tables(ctx):
-        shutil.copytree(done / "tables", ctx.tables_dir, dirs_exist_ok=True)
-        ctx.outputs.extend(sorted(ctx.tables_dir.glob("*.csv")))
-        return "tables copied"
 
     def no_pdf(*args, **kwargs):
         raise AssertionError("--no-pdf must not render the PDF")
 
-    monkeypatch.setattr(pipeline, "STEPS", [*pipeline.STEPS[:2], ("tables", copy_tables)])
+    _analysis_copied_from(done, monkeypatch)
     monkeypatch.setattr(report.build, "_render_pdf", no_pdf)  # write_report looks it up in report.build
     out = tmp_path / "out"
     assert main(["run", "--data", str(data), "--out", str(out), "--seed", "7", "--lang", "en", "--no-pdf"]) == 0

@@ -308,9 +308,11 @@ def _renderer(fig):
     return renderer
 
 
-def fit_titles(fig) -> None:
-    """Wrap panel titles wider than their panel (long programme or group names) onto more lines."""
+def fit_titles(fig):
+    """Wrap panel titles wider than their panel (long programme or group names) onto more lines.
+    Returns the renderer of the figure's draw when no title changed (the draw still holds), else None."""
     renderer = _renderer(fig)
+    changed = False
     for ax in fig.axes:
         if not ax.get_visible():
             continue
@@ -324,9 +326,11 @@ def fit_titles(fig) -> None:
                 longest = max(len(x) for x in text.split("\n"))
                 chars = max(4, math.floor(longest * width / w) - 1)
                 title.set_text("\n".join(textwrap.wrap(text.replace("\n", " "), chars, break_long_words=False)))
+                changed = True
                 w = title.get_window_extent(renderer).width
                 if w > width:
                     title.set_fontsize(max(5.0, title.get_fontsize() * width / w * 0.97))
+    return None if changed else renderer
 
 
 class FigureLayoutError(ValueError):
@@ -360,17 +364,18 @@ def _drawn_texts(artist):
         yield from _drawn_texts(child)
 
 
-def figure_layout_problems(fig, tolerance: float = 1.0) -> list[str]:
+def figure_layout_problems(fig, tolerance: float = 1.0, renderer=None) -> list[str]:
     """What a reader would see cut or covered in a figure, after its (constrained) layout.
 
     Checked: every visible text (titles, axis and tick labels, legends, annotations) lies within
     the figure; no two texts overlap; a legend inside a panel covers no line, point or interval
-    of the data. Returns one message per problem (empty: the figure is readable).
+    of the data. Returns one message per problem (empty: the figure is readable). ``renderer``: a
+    draw of the figure as it is now, when the caller has one (else the figure is drawn).
     """
     from matplotlib.collections import LineCollection, PathCollection
     from matplotlib.transforms import Bbox
 
-    renderer = _renderer(fig)
+    renderer = renderer if renderer is not None else _renderer(fig)
     box = fig.bbox
     texts = list(dict.fromkeys(_drawn_texts(fig)))
     extents = [tx.get_window_extent(renderer) for tx in texts]
@@ -419,7 +424,10 @@ def check_figure_layout(fig, *, name: str = "figure", strict: bool = True) -> st
     """Every text of the figure readable (see :func:`figure_layout_problems`), or: with ``strict``
     a :class:`FigureLayoutError` naming each text cut off or covered, else that message returned
     ('' when there is none)."""
-    problems = figure_layout_problems(fig)
+    return _layout_verdict(figure_layout_problems(fig), name=name, strict=strict)
+
+
+def _layout_verdict(problems: list[str], *, name: str, strict: bool) -> str:
     if not problems:
         return ""
     msg = (f"figure '{name}': " + "; ".join(problems) + ". Fix: wrap the long labels (blocks.wrap_label), "
@@ -434,13 +442,18 @@ def prepare_figure(fig, *, number: Callable[..., str], name: str, strict: bool) 
     (:func:`localize_axes`), titles wrapped to their panels (:func:`fit_titles`), and the check
     that no text is cut or covered (:func:`check_figure_layout`; its message when not strict)."""
     localize_axes(fig, number)
-    fit_titles(fig)
+    drawn = fit_titles(fig)  # its draw, when it changed nothing
+    problems = None  # of the figure as it is now (None: changed since the last check)
     for _ in range(5):  # rows of wrapped labels that collide: the figure grows (a page is ~9.5 inches)
-        problems = figure_layout_problems(fig)
+        problems = figure_layout_problems(fig, renderer=drawn)
+        drawn = None
         if not problems or not all(" overlap" in p for p in problems) or fig.get_figheight() > 9.0:
             break
         fig.set_figheight(min(9.5, fig.get_figheight() * 1.2))
-    return check_figure_layout(fig, name=name, strict=strict)
+        problems = None
+    if problems is None:
+        return check_figure_layout(fig, name=name, strict=strict)
+    return _layout_verdict(problems, name=name, strict=strict)  # the figure is as last checked: no new draw
 
 
 # --------------------------------------------------------------------------------------------

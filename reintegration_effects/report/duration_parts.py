@@ -28,10 +28,15 @@ TOE_COMPARE_OUTCOME = "off_bijstand_12m"
 TOE_MODEL = "timing_of_events"
 
 
+def rmst_horizon(outcome: str) -> str:
+    """The horizon in months of a restricted-mean outcome ("18" for rmst_bijstand_18m)."""
+    return str(outcome)[len(RMST_PREFIX):].rstrip("m")
+
+
 def rmst_outcomes(outcomes) -> list[str]:
     """The restricted-mean outcomes present, by horizon (rmst_bijstand_12m, _18m, _36m)."""
     found = [str(o) for o in set(outcomes) if str(o).startswith(RMST_PREFIX)]
-    return sorted(found, key=lambda o: int("".join(ch for ch in o[len(RMST_PREFIX):] if ch.isdigit()) or 0))
+    return sorted(found, key=lambda o: int("".join(ch for ch in rmst_horizon(o) if ch.isdigit()) or 0))
 
 
 def is_duration_outcome(outcome: str) -> bool:
@@ -132,7 +137,7 @@ class DurationParts:
                         n = t.count(r.n_treated)
                 rows.append([*row, n])
         header = [t("effects.programme"), t("duration.method"),
-                  *[t("duration.rmst_horizon", months=o[len(RMST_PREFIX):].rstrip("m")) for o in outs],
+                  *[t("duration.rmst_horizon", months=rmst_horizon(o)) for o in outs],
                   t("duration.starts")]
         return self._table("effects-rmst", t("duration.rmst_caption"), header, rows, note=t("duration.rmst_note"),
                            align=["left", "left", *["right"] * (len(outs) + 1)])
@@ -157,7 +162,7 @@ class DurationParts:
                 if r.empty:
                     continue
                 r = r.iloc[0]
-                horizon = t("duration.rmst_horizon", months=o[len(RMST_PREFIX):].rstrip("m"))
+                horizon = t("duration.rmst_horizon", months=rmst_horizon(o))
                 if pd.isna(r.estimate):
                     rows.append([t.programme(p), horizon, *[t("report.suppressed")] * 3])
                     continue
@@ -174,7 +179,7 @@ class DurationParts:
         for r in d[d.outcome == head].sort_values("programme").to_dict("records"):
             if pd.isna(r["estimate"]):
                 continue
-            horizon = head[len(RMST_PREFIX):].rstrip("m")
+            horizon = rmst_horizon(head)
             items.append(t("duration.sensitivity_item", programme=self.programme_name(r["programme"]), months=horizon)
                          + " " + sensitivity_sentence(float(r["robustness_value"]), r, self.lang))
         return Block.join([table, *[self._paragraphs(x) for x in items]])
