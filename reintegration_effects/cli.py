@@ -233,7 +233,7 @@ def _cmd_run(args) -> int:
     ctx = run(args.data, out, seed=args.seed, lang=args.lang, persons=args.persons,
               with_report=not args.no_report, with_pdf=not args.no_pdf,
               max_risk_set_rows=args.max_risk_set_rows or None, parallel=parallel, cache=args.cache,
-              dml_repetitions=args.dml_repetitions)
+              dml_repetitions=args.dml_repetitions, stop_requested=args.stop_requested)
     print("\nDone. Files written:")
     for p in ctx.outputs:
         print(f"  {p}")
@@ -244,7 +244,8 @@ def _cmd_render(args) -> int:
     from .pipeline import render
 
     t0 = time.perf_counter()
-    files = render(args.out, lang=args.lang, with_pdf=not args.no_pdf, report_date=args.date)
+    files = render(args.out, lang=args.lang, with_pdf=not args.no_pdf, report_date=args.date,
+                   stop_requested=args.stop_requested)
     print(f"\nDone in {time.perf_counter() - t0:.1f} s. Report files written (manifest.json updated):")
     for p in files:
         print(f"  {p}")
@@ -299,15 +300,34 @@ def _on_sigterm(signum, frame):
     raise _Terminated()
 
 
+class _CtrlC:
+    """Ctrl-C (SIGINT) raises KeyboardInterrupt as Python's own handler does, and is remembered: a
+    library that swallows the exception (a bare ``except:`` around an import) cannot make the run
+    go on to the end, since the run checks :meth:`requested` after every step and before the commit."""
+
+    def __init__(self):
+        self.seen = False
+
+    def __call__(self, signum, frame):
+        self.seen = True
+        raise KeyboardInterrupt
+
+    def requested(self) -> bool:
+        return self.seen
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     commands = {"run": _cmd_run, "render": _cmd_render, "validate": _cmd_validate, "simulate": _cmd_simulate,
                 "verify": _cmd_verify}
-    previous = None
+    previous = previous_int = None
+    ctrl_c = _CtrlC()
     try:
         previous = signal.signal(signal.SIGTERM, _on_sigterm)
+        previous_int = signal.signal(signal.SIGINT, ctrl_c)
     except ValueError:  # not the main thread
         pass
+    args.stop_requested = ctrl_c.requested
     try:
         return commands[args.command](args)
     except InputError as e:
@@ -338,3 +358,5 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
+        if previous_int is not None:
+            signal.signal(signal.SIGINT, previous_int)

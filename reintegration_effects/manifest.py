@@ -19,6 +19,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -319,9 +320,15 @@ class RunFolder:
 
     ``out`` must be absent, empty, or the output of an earlier run (it holds ``manifest.json``):
     the run replaces the whole folder, so a folder of other files is refused.
+
+    ``stop_requested``: a callable that says whether the user asked to stop (the command line's
+    Ctrl-C); :meth:`commit` then raises KeyboardInterrupt instead of moving the work into place, so an
+    interrupt that a library swallowed (a bare ``except:`` around an import) still stops the run.
     """
 
-    def __init__(self, out: str | Path, *, stale_seconds: float = 60.0):
+    def __init__(self, out: str | Path, *, stale_seconds: float = 60.0,
+                 stop_requested: Callable[[], bool] | None = None):
+        self.stop_requested = stop_requested
         self.out = Path(out).absolute()
         self.parent = self.out.parent
         self.name = self.out.name
@@ -332,6 +339,11 @@ class RunFolder:
         self._locked = False
 
     # -- checks ---------------------------------------------------------------------------------
+
+    def raise_if_stop_requested(self) -> None:
+        """KeyboardInterrupt when ``stop_requested`` says the user asked to stop (see the class)."""
+        if self.stop_requested is not None and self.stop_requested():
+            raise KeyboardInterrupt("stop requested")
 
     def check(self) -> None:
         """Refuse an ``out`` that the run must not replace (a file, a folder of other files, read-only)."""
@@ -465,6 +477,7 @@ class RunFolder:
     def commit(self) -> Path:
         """Move the work folder into place as ``out`` (the previous ``out`` is removed)."""
         assert self.work is not None and not self.committed
+        self.raise_if_stop_requested()
         self.check()  # nothing has appeared in its place since the start
         old = None
         if self.out.exists():

@@ -467,7 +467,8 @@ def _languages(value, source: str) -> list[str]:
 def run(data_dir: Path | None, out: Path, *, seed: int, lang: str | list[str] | None = None,
         persons: int | None = None, with_report: bool = True, with_pdf: bool = True,
         echo: Callable[[str], None] = print, max_risk_set_rows: int | None = 2_000_000, parallel=None,
-        cache: Path | None = None, dml_repetitions: int | None = None) -> RunContext:
+        cache: Path | None = None, dml_repetitions: int | None = None,
+        stop_requested: Callable[[], bool] | None = None) -> RunContext:
     """Run every step; returns the context (data, panel, files written).
 
     ``lang``: the report language, or several (``"nl,en"`` or ``["nl", "en"]``): the first one is
@@ -490,6 +491,8 @@ def run(data_dir: Path | None, out: Path, *, seed: int, lang: str | list[str] | 
     (:class:`~reintegration_effects.manifest.RunFolder`, locked against a second run into the same
     OUT), with ``manifest.json`` written last: OUT always holds one whole run. Settings or folders
     that cannot work raise :class:`~reintegration_effects.manifest.RunError` before anything is written.
+    ``stop_requested``: checked after every step and before the commit (KeyboardInterrupt when it
+    says stop; the command line passes its Ctrl-C flag).
     """
     from datetime import date
 
@@ -514,7 +517,7 @@ def run(data_dir: Path | None, out: Path, *, seed: int, lang: str | list[str] | 
                        "move the input folder out of --out (or choose another --out)")
     simulated = data_dir is None
     truth_dir = None
-    with RunFolder(out) as folder:
+    with RunFolder(out, stop_requested=stop_requested) as folder:
         work = folder.work
         if simulated:
             echo(f"No --data given: simulating the built-in municipality (seed {seed}) ...")
@@ -528,6 +531,7 @@ def run(data_dir: Path | None, out: Path, *, seed: int, lang: str | list[str] | 
             echo(f"[{i}/{total}] {name} ...")
             t0 = time.perf_counter()
             summary = fn(ctx)
+            folder.raise_if_stop_requested()
             echo(f"      {summary} ({time.perf_counter() - t0:.1f} s)")
             if languages is None and ctx.data is not None:  # no --lang: the study.toml's, else nl
                 languages = _languages(ctx.data.study.lang or "nl", "study.toml key 'lang'")
@@ -613,7 +617,8 @@ def _report_date(manifest: dict):
 
 
 def render(out: str | Path, *, lang: str | list[str] | None = None, with_pdf: bool = True,
-           report_date=None, echo: Callable[[str], None] = print) -> list[Path]:
+           report_date=None, echo: Callable[[str], None] = print,
+           stop_requested: Callable[[], bool] | None = None) -> list[Path]:
     """Make the report of a finished run again from its protected tables; returns the report files.
 
     Nothing is recomputed: the report reads ``OUT/tables``, ``OUT/cleaning_log.csv`` and the
@@ -623,6 +628,7 @@ def render(out: str | Path, *, lang: str | list[str] | None = None, with_pdf: bo
     ``report_date``: the date on the report (default: the run's, so that a render of the same
     tables by the same software gives the same bytes). ``with_pdf=False``: HTML only; a PDF of
     that language from before is removed (it would no longer belong to the HTML).
+    ``stop_requested``: as for :func:`run`, checked before the commit.
 
     Atomic like the run (:class:`~reintegration_effects.manifest.RunFolder`: the lock, a work
     folder beside OUT holding hard links to the unchanged files, one rename); the manifest gets the
@@ -638,7 +644,7 @@ def render(out: str | Path, *, lang: str | list[str] | None = None, with_pdf: bo
     out = Path(out).resolve()
     read_manifest(out)  # a clear refusal before the lock: not a finished run
     t0 = time.perf_counter()
-    with RunFolder(out) as folder:
+    with RunFolder(out, stop_requested=stop_requested) as folder:
         manifest = read_manifest(out)  # again, under the lock
         languages = _languages(lang, "--lang") if lang is not None else _languages(
             manifest.get("languages") or manifest.get("lang") or "nl", "manifest.json 'languages'")

@@ -18,7 +18,8 @@ def test_truth_is_written_for_a_simulated_run_and_absent_otherwise(tmp_path):
     from reintegration_effects.pipeline import run
 
     sim = tmp_path / "sim"
-    run(None, sim, seed=DEFAULT_SEED, persons=300, with_report=False, echo=lambda s: None, cache=tmp_path / "c")
+    run(None, sim, seed=DEFAULT_SEED, persons=300, with_report=False, echo=lambda s: None, cache=tmp_path / "c",
+        dml_repetitions=1)  # one DML split: the test is about the truth table
     assert json.loads((sim / "manifest.json").read_text())["simulated"] is True
     truth = pd.read_csv(sim / "tables" / "effects_truth.csv")
     assert list(truth.columns[:5]) == ["programme", "group", "outcome", "method", "truth"]
@@ -42,6 +43,7 @@ def test_truth_is_written_for_a_simulated_run_and_absent_otherwise(tmp_path):
     data = tmp_path / "data"
     shutil.copytree(sim / "input", data)
     real = tmp_path / "real"
-    run(data, real, seed=DEFAULT_SEED, with_report=False, echo=lambda s: None, cache=tmp_path / "c")
+    run(data, real, seed=DEFAULT_SEED, with_report=False, echo=lambda s: None, cache=tmp_path / "c",
+        dml_repetitions=1)
     assert (real / "tables" / "effects.csv").is_file()
     assert not (real / "tables" / "effects_truth.csv").exists()

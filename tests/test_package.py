@@ -67,7 +67,7 @@ def test_installed_wheel_makes_the_html_report(wheel, tmp_path):
     assert Path(where).is_relative_to(target), where
     out = tmp_path / "out"
     run = subprocess.run([sys.executable, "-m", "reintegration_effects", "run", "--out", str(out), "--persons", "600",
-                          "--no-pdf", "--seed", "3"], cwd=tmp_path, env=env, capture_output=True, text=True)
+                          "--no-pdf", "--seed", "3", "--dml-repetitions", "1"], cwd=tmp_path, env=env, capture_output=True, text=True)
     assert run.returncode == 0, run.stderr[-3000:]
     html = (out / "report.html").read_text(encoding="utf-8")
     assert len(html) > 100_000 and "Traceback" not in html
