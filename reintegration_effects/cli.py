@@ -302,8 +302,9 @@ def _on_sigterm(signum, frame):
 
 class _CtrlC:
     """Ctrl-C (SIGINT) raises KeyboardInterrupt as Python's own handler does, and is remembered: a
-    library that swallows the exception (a bare ``except:`` around an import) cannot make the run
-    go on to the end, since the run checks :meth:`requested` after every step and before the commit."""
+    library that swallowed the exception (a bare ``except:``) could not make the run go on to the
+    end, since the run checks :meth:`requested` after every step and before the commit. A SIGINT
+    that was ignored when the command started (a background job) stays ignored, as in Python."""
 
     def __init__(self):
         self.seen = False
@@ -324,7 +325,8 @@ def main(argv: list[str] | None = None) -> int:
     ctrl_c = _CtrlC()
     try:
         previous = signal.signal(signal.SIGTERM, _on_sigterm)
-        previous_int = signal.signal(signal.SIGINT, ctrl_c)
+        if signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:  # started in the background: stays ignored
+            previous_int = signal.signal(signal.SIGINT, ctrl_c)
     except ValueError:  # not the main thread
         pass
     args.stop_requested = ctrl_c.requested
