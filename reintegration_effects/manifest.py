@@ -323,7 +323,7 @@ class RunFolder:
 
     ``stop_requested``: a callable that says whether the user asked to stop (the command line's
     Ctrl-C); :meth:`commit` then raises KeyboardInterrupt instead of moving the work into place, so an
-    interrupt that a library swallowed (a bare ``except:`` around an import) still stops the run.
+    interrupt that a library swallowed (a bare ``except:``) still stops the run.
     """
 
     def __init__(self, out: str | Path, *, stale_seconds: float = 60.0,

@@ -443,17 +443,13 @@ def prepare_figure(fig, *, number: Callable[..., str], name: str, strict: bool) 
     that no text is cut or covered (:func:`check_figure_layout`; its message when not strict)."""
     localize_axes(fig, number)
     drawn = fit_titles(fig)  # its draw, when it changed nothing
-    problems = None  # of the figure as it is now (None: changed since the last check)
     for _ in range(5):  # rows of wrapped labels that collide: the figure grows (a page is ~9.5 inches)
         problems = figure_layout_problems(fig, renderer=drawn)
         drawn = None
         if not problems or not all(" overlap" in p for p in problems) or fig.get_figheight() > 9.0:
-            break
+            return _layout_verdict(problems, name=name, strict=strict)  # the figure as just checked
         fig.set_figheight(min(9.5, fig.get_figheight() * 1.2))
-        problems = None
-    if problems is None:
-        return check_figure_layout(fig, name=name, strict=strict)
-    return _layout_verdict(problems, name=name, strict=strict)  # the figure is as last checked: no new draw
+    return check_figure_layout(fig, name=name, strict=strict)
 
 
 # --------------------------------------------------------------------------------------------

@@ -22,7 +22,7 @@ from .tables import MAIN_METHOD
 #: The curve outcomes, in the order shown.
 CURVE_OUTCOMES = ("on_bijstand", "work_off_bijstand")
 #: The restricted mean whose sensitivity the report reads in words (the horizon of months_bijstand_18m).
-HEADLINE_RMST = "rmst_bijstand_18m"
+HEADLINE_RMST = f"{RMST_PREFIX}18m"
 #: The fixed-horizon outcome the timing-of-events model's implied effect is put beside.
 TOE_COMPARE_OUTCOME = "off_bijstand_12m"
 TOE_MODEL = "timing_of_events"
