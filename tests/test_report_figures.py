@@ -326,3 +326,17 @@ def test_dutch_tick_labels_and_wrapping(folder, tmp_path, saved):
              if re.fullmatch(r"[−\d.,]+", x)]
     assert any("," in x for x in ticks) and not any(re.search(r"\d\.\d(?!\d\d)", x) for x in ticks)
     assert wrap_label("een heel lang label met veel woorden", 12).count("\n") >= 2
+
+
+def test_a_report_without_a_figures_folder_cleans_up_its_own(folder):
+    """Without ``figures`` the Report saves its SVGs in a temporary folder of its own (the HTML embeds
+    them) and removes it with itself: notebooks and tests used to leave one folder per Report in /tmp."""
+    import gc
+
+    r = Report.from_folder(folder, lang="en", strict=True)
+    r.flows_overview()
+    own = Path(r.figures)
+    assert any(own.glob("*.svg"))
+    del r
+    gc.collect()
+    assert not own.exists()

@@ -5,7 +5,9 @@ from __future__ import annotations
 import base64
 import json
 import math
+import shutil
 import tempfile
+import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -64,7 +66,8 @@ class Report(DashboardParts, EvaluationParts, MonitorParts, SurvivalParts, Effec
 
     Build it with :meth:`from_folder` (what the notebooks do). ``settings`` holds the context:
     ``municipality``, ``window`` (start, end), ``manifest`` (seed, inputs, versions), ``date``,
-    ``version``. ``figures`` is where static figures are saved (SVG, referenced by the PDF).
+    ``version``. ``figures`` is where static figures are saved (SVG, referenced by the PDF); when not given, a
+    temporary folder that is removed with the Report.
     ``strict=True`` raises on the first failing part instead of noting it (tests use it).
     """
 
@@ -78,8 +81,9 @@ class Report(DashboardParts, EvaluationParts, MonitorParts, SurvivalParts, Effec
     def __post_init__(self):
         check_language(self.lang)
         self.t = Translator(self.lang, programme_names=self._programme_names())
-        if self.figures is None:
+        if self.figures is None:  # a folder of its own, removed with the Report (the HTML embeds the SVGs)
             self.figures = Path(tempfile.mkdtemp(prefix="report-figures-"))
+            weakref.finalize(self, shutil.rmtree, str(self.figures), ignore_errors=True)
         self.figures = Path(self.figures)
         self.figures.mkdir(parents=True, exist_ok=True)
 
