@@ -56,12 +56,8 @@ def _check_starters(frame: pd.DataFrame, ind: pd.DataFrame) -> None:
         assert (m[col].astype(str) == m[f"{col}_truth"].astype(str)).all(), col
 
 
-def test_deterministic_and_fast():
-    import time
-
-    t = time.perf_counter()
+def test_deterministic():
     a, truth_a, _ = dgp.simulate(6000, seed=5)
-    assert time.perf_counter() - t < 10
     b, truth_b, _ = dgp.simulate(6000, seed=5)
     for name in a:
         pd.testing.assert_frame_equal(a[name], b[name])
