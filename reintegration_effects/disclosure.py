@@ -53,7 +53,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 import numpy as np
 import pandas as pd
@@ -920,9 +920,14 @@ def escape_formulas(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def save_protected_figure(fig: Figure, path: str | Path, *, name: str, **savefig_kwargs: Any) -> Path:
-    """Check the figure with :func:`check_figure` and save it; nothing is written on failure."""
+def save_protected_figure(fig: Figure, path: str | Path | BinaryIO, *, name: str, **savefig_kwargs: Any
+                          ) -> Path | BinaryIO:
+    """Check the figure with :func:`check_figure` and save it to ``path`` (a file name, or a binary
+    file object such as ``io.BytesIO``); nothing is written on failure."""
     check_figure(fig, name=name)
+    if hasattr(path, "write"):
+        fig.savefig(path, **savefig_kwargs)
+        return path
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, **savefig_kwargs)

@@ -296,22 +296,33 @@ def localize_axes(fig, number: Callable[..., str]) -> None:
                 axis.set_major_formatter(locale_formatter(number))
 
 
-def _renderer(fig):
-    """The figure drawn (layout done) as the report saves it: SVG at 72 dpi, its text metrics."""
+def _draw(fig, save: Callable[[Any, Any], Any] | None = None) -> tuple[bytes, Any]:
+    """The figure drawn once as the report saves it (SVG at 72 dpi, no date in the metadata):
+    the SVG's bytes and a renderer with that draw's text metrics, so the checks measure the very
+    draw that is written and the figure is not drawn again to save it. ``save(fig, buffer,
+    **savefig_kwargs)`` saves it (default: the figure's own ``savefig``; the report passes the
+    disclosure check's :func:`~reintegration_effects.disclosure.save_protected_figure`)."""
     import io
 
     from matplotlib.backends.backend_svg import RendererSVG
 
     fig.set_dpi(72)
-    renderer = RendererSVG(fig.get_figwidth() * 72, fig.get_figheight() * 72, io.StringIO(), image_dpi=72)
-    fig.draw(renderer)
-    return renderer
+    buffer = io.BytesIO()
+    kwargs = {"format": "svg", "metadata": {"Date": None}}
+    if save is None:
+        fig.savefig(buffer, **kwargs)
+    else:
+        save(fig, buffer, **kwargs)
+    # measuring needs no drawing: the layout (positions, constrained layout) is that of the save
+    metrics = RendererSVG(fig.get_figwidth() * 72, fig.get_figheight() * 72, io.StringIO(), image_dpi=72)
+    return buffer.getvalue(), metrics
 
 
-def fit_titles(fig):
+def fit_titles(fig, renderer=None) -> bool:
     """Wrap panel titles wider than their panel (long programme or group names) onto more lines.
-    Returns the renderer of the figure's draw when no title changed (the draw still holds), else None."""
-    renderer = _renderer(fig)
+    ``renderer``: one with the metrics of the figure's last draw (:func:`_draw`; default: drawn
+    here). Returns whether a title changed (then the figure needs a new draw)."""
+    renderer = renderer if renderer is not None else _draw(fig)[1]
     changed = False
     for ax in fig.axes:
         if not ax.get_visible():
@@ -330,7 +341,7 @@ def fit_titles(fig):
                 w = title.get_window_extent(renderer).width
                 if w > width:
                     title.set_fontsize(max(5.0, title.get_fontsize() * width / w * 0.97))
-    return None if changed else renderer
+    return changed
 
 
 class FigureLayoutError(ValueError):
@@ -369,13 +380,14 @@ def figure_layout_problems(fig, tolerance: float = 1.0, renderer=None) -> list[s
 
     Checked: every visible text (titles, axis and tick labels, legends, annotations) lies within
     the figure; no two texts overlap; a legend inside a panel covers no line, point or interval
-    of the data. Returns one message per problem (empty: the figure is readable). ``renderer``: a
-    draw of the figure as it is now, when the caller has one (else the figure is drawn).
+    of the data. Returns one message per problem (empty: the figure is readable). ``renderer``: one
+    with the metrics of a draw of the figure as it is now (:func:`_draw`), when the caller has one
+    (else the figure is drawn).
     """
     from matplotlib.collections import LineCollection, PathCollection
     from matplotlib.transforms import Bbox
 
-    renderer = renderer if renderer is not None else _renderer(fig)
+    renderer = renderer if renderer is not None else _draw(fig)[1]
     box = fig.bbox
     texts = list(dict.fromkeys(_drawn_texts(fig)))
     extents = [tx.get_window_extent(renderer) for tx in texts]
@@ -437,19 +449,24 @@ def _layout_verdict(problems: list[str], *, name: str, strict: bool) -> str:
     return msg
 
 
-def prepare_figure(fig, *, number: Callable[..., str], name: str, strict: bool) -> str:
-    """What every static figure goes through before it is saved: numbers in the report's language
+def prepare_figure(fig, *, number: Callable[..., str], name: str, strict: bool,
+                   save: Callable[..., Any] | None = None) -> tuple[str, bytes]:
+    """What every static figure goes through: numbers in the report's language
     (:func:`localize_axes`), titles wrapped to their panels (:func:`fit_titles`), and the check
-    that no text is cut or covered (:func:`check_figure_layout`; its message when not strict)."""
+    that no text is cut or covered (:func:`check_figure_layout`). Returns its message ('' when
+    readable; with ``strict`` it raises instead) and the figure as saved (SVG bytes, by ``save``,
+    see :func:`_draw`): the checked draw is the saved one, so each state of the figure is drawn once."""
     localize_axes(fig, number)
-    drawn = fit_titles(fig)  # its draw, when it changed nothing
+    svg, metrics = _draw(fig, save)
+    if fit_titles(fig, metrics):
+        svg, metrics = _draw(fig, save)
     for _ in range(5):  # rows of wrapped labels that collide: the figure grows (a page is ~9.5 inches)
-        problems = figure_layout_problems(fig, renderer=drawn)
-        drawn = None
+        problems = figure_layout_problems(fig, renderer=metrics)
         if not problems or not all(" overlap" in p for p in problems) or fig.get_figheight() > 9.0:
-            return _layout_verdict(problems, name=name, strict=strict)  # the figure as just checked
+            return _layout_verdict(problems, name=name, strict=strict), svg
         fig.set_figheight(min(9.5, fig.get_figheight() * 1.2))
-    return check_figure_layout(fig, name=name, strict=strict)
+        svg, metrics = _draw(fig, save)
+    return _layout_verdict(figure_layout_problems(fig, renderer=metrics), name=name, strict=strict), svg
 
 
 # --------------------------------------------------------------------------------------------

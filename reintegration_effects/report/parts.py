@@ -10,6 +10,7 @@ import tempfile
 import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -150,10 +151,11 @@ class Report(DashboardParts, EvaluationParts, MonitorParts, SurvivalParts, Effec
         layout = ""
         if static is not None:
             # Dutch/English tick numbers, wrapped titles, and no text cut or covered (strict: raises)
-            layout = prepare_figure(static, number=self.t.number, name=name, strict=self.strict)
-            path = save_protected_figure(static, self.figures / f"{ident}.svg", name=name, format="svg",
-                                         metadata={"Date": None})
-            svg = path.read_bytes()
+            # saved through the disclosure check; the checked draw is the saved one
+            layout, svg = prepare_figure(static, number=self.t.number, name=name, strict=self.strict,
+                                         save=partial(save_protected_figure, name=name))
+            path = self.figures / f"{ident}.svg"
+            path.write_bytes(svg)
             img_html = (f'<img class="static-figure" alt="{esc(caption)}" '
                         f'src="data:image/svg+xml;base64,{base64.b64encode(svg).decode()}">')
             md = f"![{caption}](figures/{path.name}){{#fig-{ident} width=100%}}"
