@@ -21,6 +21,15 @@ settings.register_profile("ci", derandomize=True)
 settings.register_profile("explore", derandomize=False)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
+# Under pytest-xdist (``make test``: two workers, one per core) the cores are already busy with
+# tests: a run's own workers (its default is every CPU, loky) only add processes that contend
+# for them (a 300-person run measured 84 s with two loky workers, 53 s with none, on the busy
+# machine). So runs inside the tests fit one task at a time unless a test says otherwise; the
+# numbers do not depend on it (tests/test_parallel.py, test_effects.py, test_repeated_crossfit.py),
+# and the session's default run keeps the user's default (``default_run``).
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    os.environ.setdefault("REINTEGRATION_N_JOBS", "1")
+
 
 def make_input(persons=None, households=None, benefits=None, jobs=None, programmes=None,
                window=("2020-01-01", "2020-06-30")) -> InputData:
@@ -75,9 +84,13 @@ class SpiedRun:
     persons: int | None = None
 
 
-def spied_run(out: Path, *, persons: int | None = None, **kwargs) -> SpiedRun:
-    """``pipeline.run`` on the built-in municipality (seed 20150101) recording the exact tables."""
+def spied_run(out: Path, *, persons: int | None = None, user_parallel: bool = False, **kwargs) -> SpiedRun:
+    """``pipeline.run`` on the built-in municipality (seed 20150101) recording the exact tables.
+
+    ``user_parallel``: the run's workers as a user's run gets them (every CPU), not the test
+    session's one at a time."""
     from reintegration_effects import outputs
+    from reintegration_effects.parallel import ENV_N_JOBS
     from reintegration_effects.pipeline import run
 
     exact: dict[str, pd.DataFrame] = {}
@@ -89,6 +102,8 @@ def spied_run(out: Path, *, persons: int | None = None, **kwargs) -> SpiedRun:
 
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(outputs, "write_table", spy)
+        if user_parallel:
+            mp.delenv(ENV_N_JOBS, raising=False)
         ctx = run(None, out, seed=20150101, persons=persons, echo=lambda s: None, **kwargs)
     return SpiedRun(out=Path(ctx.out), exact=exact, ctx=ctx, persons=persons)
 
@@ -98,7 +113,7 @@ def default_run(tmp_path_factory) -> SpiedRun:
     """The built-in municipality run once for the whole session as ``make report`` runs it (seed
     20150101, the report in Dutch and English, HTML and PDF), shared by the tests that only read
     its output (the attacks, the report reading): one default run instead of one per module."""
-    return spied_run(tmp_path_factory.mktemp("default-run") / "out", lang="nl,en")
+    return spied_run(tmp_path_factory.mktemp("default-run") / "out", lang="nl,en", user_parallel=True)
 
 
 #: Test modules that read the session's one default run (``default_run``): pytest-xdist keeps them

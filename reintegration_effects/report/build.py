@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import html
 import json
 import os
@@ -9,6 +10,7 @@ import re
 import shutil
 import sys
 import tempfile
+import threading
 import warnings
 from collections.abc import Callable
 from datetime import date as _date
@@ -127,8 +129,6 @@ def _run_coroutine(make: Callable) -> None:
     except RuntimeError:
         asyncio.run(make())
     else:  # called from inside a running loop (e.g. a notebook): run in a worker thread
-        import threading
-
         err: list[BaseException] = []
 
         def target():
@@ -179,13 +179,20 @@ def _failed_parts(nb) -> list[str]:
     return out
 
 
-def _notebook_html(nb) -> str:
+@functools.lru_cache(maxsize=4)
+def _html_exporter(thread: int):
+    """One nbconvert exporter per thread for every chapter: it compiles its Jinja templates once,
+    not once per chapter (a cache, not state: the exporter keeps nothing of a notebook between
+    conversions; per thread because nothing promises that one converts two notebooks at once)."""
     from nbconvert import HTMLExporter
 
-    exporter = HTMLExporter(template_name="basic", exclude_input=True, exclude_input_prompt=True,
-                            exclude_output_prompt=True, exclude_markdown=True, exclude_raw=True,
-                            exclude_unknown=True, anchor_link_text="")
-    body, _ = exporter.from_notebook_node(nb)
+    return HTMLExporter(template_name="basic", exclude_input=True, exclude_input_prompt=True,
+                        exclude_output_prompt=True, exclude_markdown=True, exclude_raw=True,
+                        exclude_unknown=True, anchor_link_text="")
+
+
+def _notebook_html(nb) -> str:
+    body, _ = _html_exporter(threading.get_ident()).from_notebook_node(nb)
     return body
 
 
