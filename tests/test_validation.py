@@ -39,8 +39,31 @@ def one_seed(seed: int) -> pd.DataFrame:
     est = estimate_effects(risk, random_state=seed)["effects"]
     t = truth.effects[["programme", "group", "outcome", "estimate"]].rename(columns={"estimate": "truth"})
     m = est.merge(t, on=["programme", "group", "outcome"])
+    m = m.merge(starters_draw(truth.individual), on=["programme", "group", "outcome"], how="left")
     m["seed"] = seed
     return m
+
+
+def starters_draw(individual: pd.DataFrame) -> pd.DataFrame:
+    """The seed's own draw of the starters: per programme and outcome (group "all"), the mean of
+    the starters' counterfactual outcome (``draw_mean``, over the starts the truth counts) and its
+    standard error as if the starts were independent (``draw_se``).
+
+    Every method's error is mostly this draw's deviation (est - truth = mean of Y0 over the
+    starters - the estimated counterfactual, and the latter comes from a comparison pool many
+    times larger), so a seed block whose starters happen to be spread more than independent
+    draws would be shows the same excess in every method: :func:`calibration_table`'s
+    ``draw_ratio`` tells such a block from an estimator whose standard errors are too small.
+    """
+    ind = individual[individual["in_truth"].astype(bool)]
+    rows = []
+    for prog, g in ind.groupby("programme", sort=True):
+        for col in g.columns:
+            if col.endswith("_counterfactual"):
+                y = g[col].dropna()
+                rows.append(dict(programme=prog, group="all", outcome=col.removesuffix("_counterfactual"),
+                                 draw_mean=float(y.mean()), draw_se=float(y.std(ddof=1) / np.sqrt(len(y)))))
+    return pd.DataFrame(rows, columns=["programme", "group", "outcome", "draw_mean", "draw_se"])
 
 
 @pytest.fixture(scope="module")
@@ -85,6 +108,10 @@ def calibration_table(res: pd.DataFrame, *, methods=("matching", "dml"), alpha: 
     coverage_p (one-sided binomial p-value of the covered count against 95%; pooled over groups
     with the count and intervals divided by the number of dimensions, as df below), ratio_ok
     (the family-wise interval contains 1) and coverage_ok (coverage_p >= alpha / rows).
+    With ``draw_mean``/``draw_se`` in ``res`` (:func:`starters_draw`), the "all" rows also get
+    ``draw_ratio`` = SD over seeds of the starters' mean counterfactual / the root mean square of
+    its independent-draws SE, with its 95% interval (``draw_ratio_lower``/``draw_ratio_upper``):
+    a diagnostic of the seeds, not of the method (not tested).
 
     The interval of an SD from the chi-square distribution: (df) s^2 / sigma^2 ~ chi2(df) for
     normal errors, df = seeds - 1 (the errors' mean is estimated), the mean SE taken as known
@@ -117,25 +144,32 @@ def calibration_table(res: pd.DataFrame, *, methods=("matching", "dml"), alpha: 
             df = df_pooled / dims
             ratio = float(np.sqrt(dev2.sum() / df_pooled))
             n_cov = int(sub["covered"].sum())
+            draw = np.nan
+            if scope == "all" and "draw_mean" in sub and sub["draw_mean"].notna().sum() >= 3:
+                d = sub.dropna(subset=["draw_mean", "draw_se"])
+                draw = float(d["draw_mean"].std() / np.sqrt((d["draw_se"] ** 2).mean()))
             rows.append(dict(method=method, programme=prog, outcome=outcome, scope=scope,
                              seeds=int(sub["seed"].nunique()), groups=n_groups, df=df,
                              bias=float(sub["error"].mean()) if scope == "all" else np.nan,
                              sd_error=float(sub["error"].std()) if scope == "all" else np.nan,
                              mean_se=float(sub["std_error"].mean()) if scope == "all" else np.nan,
                              ratio=ratio, coverage=n_cov / len(sub),
-                             coverage_p=float(stats.binom.cdf(round(n_cov / dims), round(len(sub) / dims), 0.95))))
+                             coverage_p=float(stats.binom.cdf(round(n_cov / dims), round(len(sub) / dims), 0.95)),
+                             draw_ratio=draw))
     out = pd.DataFrame(rows)
     if out.empty:
         return out
     k = len(out)
 
-    def bounds(level):
+    def factors(level):
         lo = np.sqrt(out["df"] / stats.chi2.ppf(1 - level / 2, out["df"]))
         hi = np.sqrt(out["df"] / stats.chi2.ppf(level / 2, out["df"]))
-        return out["ratio"] * lo, out["ratio"] * hi
+        return lo, hi
 
-    out["ratio_lower"], out["ratio_upper"] = bounds(0.05)
-    out["ratio_lower_fw"], out["ratio_upper_fw"] = bounds(alpha / k)
+    (lo, hi), (lo_fw, hi_fw) = factors(0.05), factors(alpha / k)
+    out["ratio_lower"], out["ratio_upper"] = out["ratio"] * lo, out["ratio"] * hi
+    out["ratio_lower_fw"], out["ratio_upper_fw"] = out["ratio"] * lo_fw, out["ratio"] * hi_fw
+    out["draw_ratio_lower"], out["draw_ratio_upper"] = out["draw_ratio"] * lo, out["draw_ratio"] * hi
     out["ratio_ok"] = (out["ratio_lower_fw"] <= 1) & (out["ratio_upper_fw"] >= 1)
     out["coverage_ok"] = out["coverage_p"] >= alpha / k
     return out
