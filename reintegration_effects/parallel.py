@@ -55,6 +55,7 @@ __all__ = [
     "ENV_BACKEND",
     "ENV_N_JOBS",
     "ParallelConfig",
+    "connect_backend",
     "map_tasks",
     "task_seeds",
 ]
@@ -186,7 +187,7 @@ def _load_blas() -> None:
 
 
 class _Task:
-    """``fn(task)`` with, if asked, the thread pools of ``user_api`` ("blas", "openmp"; None: all)
+    """``fn(task, **shared)`` with, if asked, the thread pools of ``user_api`` ("blas", "openmp"; None: all)
     limited, and with the task marked as running (``mark``: a nested :func:`map_tasks` then runs
     as a plain loop). Module-level, so workers can unpickle it."""
 
@@ -197,17 +198,17 @@ class _Task:
         self.user_api = user_api
         self.mark = mark
 
-    def __call__(self, task: Any) -> Any:
+    def __call__(self, task: Any, **shared: Any) -> Any:
         if self.mark:
             _state.depth = getattr(_state, "depth", 0) + 1
         try:
             if self.inner_threads is None:
-                return self.fn(task)
+                return self.fn(task, **shared)
             from threadpoolctl import threadpool_limits
 
             _load_blas()
             with threadpool_limits(limits=self.inner_threads, user_api=self.user_api):
-                return self.fn(task)
+                return self.fn(task, **shared)
         finally:
             if self.mark:
                 _state.depth -= 1
@@ -249,6 +250,26 @@ def _prepare_backend(backend: str) -> None:
             _DASK_CLIENT = Client(address)  # becomes the default client for the rest of the process
 
 
+def connect_backend(config: ParallelConfig) -> None:
+    """Check, before any work, that ``config``'s backend can run its tasks: a cluster backend's
+    package is installed (else an ImportError naming the extra) and, for ``"dask"``, a client is
+    current or the scheduler at ``DASK_SCHEDULER_ADDRESS`` answers (else a RuntimeError or
+    OSError saying how to connect). Nothing to check for the local backends or one task at a time.
+    """
+    if config.concurrent:
+        _prepare_backend(config.backend)
+
+
+def _split_shared(fn: Callable) -> tuple[Callable, dict[str, Any]]:
+    """``fn`` as (function, keyword inputs shared by every task) when it is a
+    ``functools.partial`` with keywords, else (fn, {})."""
+    import functools
+
+    if isinstance(fn, functools.partial) and fn.keywords:
+        return functools.partial(fn.func, *fn.args), dict(fn.keywords)
+    return fn, {}
+
+
 def map_tasks(fn: Callable[[T], R], tasks: Iterable[T], config: ParallelConfig | None = None) -> list[R]:
     """``[fn(t) for t in tasks]``, run on the backend of ``config``; results in task order.
 
@@ -277,6 +298,17 @@ def map_tasks(fn: Callable[[T], R], tasks: Iterable[T], config: ParallelConfig |
     if config.backend == "loky" and config.inner_threads is not None:
         # loky sets OMP_NUM_THREADS etc. in the worker environment (covers libraries loaded later)
         backend_params["inner_max_num_threads"] = config.inner_threads
+    shared: dict[str, Any] = {}
+    if config.backend == "dask":
+        # joblib pickles the callable, partial and its bound inputs included, into every task; on a
+        # cluster that ships the shared arrays (the risk sets, a covariate matrix) once per task.
+        # The partial's keywords go as call arguments instead, broadcast to every worker once
+        # through the dask backend's ``scatter`` and passed to the tasks as futures (joblib's
+        # own auto-scatter skips dicts and small objects; listing them here covers every one).
+        fn, shared = _split_shared(fn)
+        big = [v for v in shared.values() if not isinstance(v, int | float | str | bytes | bool | None)]
+        if big:  # (scalars stay plain arguments: small, and one int object is shared by every 1)
+            backend_params["scatter"] = big
     with contextlib.ExitStack() as stack:
         if config.backend == "threading" and config.inner_threads is not None:
             # BLAS limits are process-wide: set once around all the threads (setting and restoring
@@ -290,4 +322,4 @@ def map_tasks(fn: Callable[[T], R], tasks: Iterable[T], config: ParallelConfig |
             run = _Task(fn, config.inner_threads)
         stack.enter_context(joblib.parallel_config(backend=config.backend, n_jobs=config.n_jobs,
                                                    **backend_params))
-        return joblib.Parallel(return_as="list")(joblib.delayed(run)(t) for t in tasks)
+        return joblib.Parallel(return_as="list")(joblib.delayed(run)(t, **shared) for t in tasks)

@@ -496,12 +496,19 @@ def run(data_dir: Path | None, out: Path, *, seed: int, lang: str | list[str] | 
     """
     from datetime import date
 
-    from .parallel import ParallelConfig
+    from .parallel import ParallelConfig, connect_backend
 
     started = pd.Timestamp.now()
     check_settings(seed=seed, persons=persons, max_risk_set_rows=max_risk_set_rows)
     if parallel is None:
         parallel = ParallelConfig.from_env(n_jobs=-1)  # raises naming a variable that is not usable
+    try:  # a cluster backend that cannot run stops the run here, not at the effects step
+        connect_backend(parallel)
+    except (ImportError, RuntimeError, OSError) as e:
+        fix = ("check that the scheduler at DASK_SCHEDULER_ADDRESS runs and that this machine reaches it"
+               if isinstance(e, OSError) else "install or connect it as the message says")
+        raise RunError(str(e).rstrip("."), f"{fix} (docs/scaling.md), or choose a local backend "
+                       "(--backend loky)") from None
     languages = _languages(lang, "--lang") if lang is not None else None
     out = Path(out).resolve()
     cache_dir = Path(cache).resolve() if cache is not None else default_cache_dir(out)
