@@ -223,3 +223,20 @@ def test_survival_effects_and_flows_use_the_same_link(person_rows):
                                                                          (1, "training")]
     members = build_cohorts(data, panel, cohorts=["stock_2020-02-29"], horizons=[1], statuses=False).members
     assert members.set_index("person_id").loc["a", "programme"]
+
+
+def test_the_panel_does_not_depend_on_the_chunk_of_persons(monkeypatch, tmp_path):
+    """Persons are built in chunks to bound memory: chunks of one person, of 7 persons (not a divisor
+    of the persons) and one chunk for all give the same panel."""
+    import reintegration_effects.panel as panel_module
+    from reintegration_effects.datasets import load_simulated
+
+    data, _ = load_simulated(300, seed=3, folder=tmp_path / "sim")
+    whole = build_panel(data)
+    n_grid = panel_module.MonthGrid.from_window(data.window_start, data.window_end).n_grid
+    for persons_per_chunk in (1, 7):
+        monkeypatch.setattr(panel_module, "_CHUNK_CELLS", persons_per_chunk * n_grid)
+        chunked = build_panel(data)
+        pd.testing.assert_frame_equal(chunked.months, whole.months)
+        pd.testing.assert_frame_equal(chunked.spells, whole.spells)
+    assert whole.months["bijstand"].sum() > 0 and (whole.months["spell_id"] >= 0).any()
