@@ -27,6 +27,13 @@ def _tables(out):
     return {p.name: p.read_bytes() for p in sorted((out / "tables").glob("*.csv"))}
 
 
+def _assert_same_tables(out, expected):
+    got = _tables(out)
+    assert list(got) == list(expected) and len(got) > 30
+    for name in expected:
+        assert got[name] == expected[name], name
+
+
 def _cli_run(data, out, *extra, env=None):
     """``reintegration-effects run`` in its own process, as a user starts it."""
     clean = {k: v for k, v in os.environ.items()
@@ -62,10 +69,7 @@ def test_a_whole_run_on_a_dask_cluster_gives_the_same_tables(reference, tmp_path
                  env={"DASK_SCHEDULER_ADDRESS": cluster.scheduler_address})
         after = client.run_on_scheduler(lambda dask_scheduler: dask_scheduler.transition_counter)
     assert after > before  # the fits ran on the cluster's workers, not in the run's process
-    got = _tables(tmp_path / "out")
-    assert list(got) == list(expected) and len(got) > 30
-    for name in expected:
-        assert got[name] == expected[name], name
+    _assert_same_tables(tmp_path / "out", expected)
     manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
     assert manifest["parallel"]["backend"] == "dask"
 
@@ -75,10 +79,7 @@ def test_a_whole_run_on_ray_gives_the_same_tables(reference, tmp_path):
     data, expected = reference
     proc = _cli_run(data, tmp_path / "out", "--backend", "ray", "--n-jobs", "2")
     assert "Started a local Ray instance" in proc.stderr + proc.stdout  # not a plain loop
-    got = _tables(tmp_path / "out")
-    assert list(got) == list(expected)
-    for name in expected:
-        assert got[name] == expected[name], name
+    _assert_same_tables(tmp_path / "out", expected)
     manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
     assert manifest["parallel"] == {"backend": "ray", "n_jobs": 2, "inner_threads": 1}
 
