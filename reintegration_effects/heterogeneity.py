@@ -101,7 +101,13 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from .doubly_robust import SENSITIVITY_COLUMNS, att_sensitivity_inputs, sensitivity_bounds
+from .doubly_robust import (
+    SENSITIVITY_COLUMNS,
+    att_sensitivity_inputs,
+    boosting_classifier,
+    boosting_regressor,
+    sensitivity_bounds,
+)
 from .effects import (
     ALL_OUTCOMES,
     GROUP_COLUMNS,
@@ -170,19 +176,13 @@ def _controls(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _default_classifier(seed: int):
-    from sklearn.ensemble import HistGradientBoostingClassifier
-
     # shrunk and regularised: take-up is ~1% a month per programme, and an unregularised booster
     # pushes some participants' propensities to ~0, which the inverse-propensity terms then amplify
-    return HistGradientBoostingClassifier(max_iter=100, learning_rate=0.05, max_leaf_nodes=8, min_samples_leaf=200,
-                                          l2_regularization=1.0, early_stopping=False, random_state=seed)
+    return boosting_classifier(seed, learning_rate=0.05, num_leaves=8, min_child_samples=200, reg_lambda=1.0)
 
 
 def _default_regressor(seed: int):
-    from sklearn.ensemble import HistGradientBoostingRegressor
-
-    return HistGradientBoostingRegressor(max_iter=100, learning_rate=0.1, max_leaf_nodes=15, min_samples_leaf=100,
-                                         early_stopping=False, random_state=seed)
+    return boosting_regressor(seed)
 
 
 # ------------------------------------------------------------------------------------------------
