@@ -237,7 +237,7 @@ def test_cluster_none_means_independent_rows_and_exact_none_needs_no_cells(nsw):
 def test_doubly_robust_recovers_the_nsw_experimental_benchmark(nsw):
     from sklearn.linear_model import LinearRegression, LogisticRegression
 
-    for kw in ({}, dict(propensity_model=LogisticRegression(max_iter=5000), outcome_model=LinearRegression())):
+    for kw in ({}, dict(propensity_model=LogisticRegression(solver="newton-cholesky", max_iter=1000), outcome_model=LinearRegression())):
         res = DoublyRobustATT(random_state=0, **kw).fit(nsw, outcome="re78", treatment="treat",
                                                          covariates=NSW_COVARIATES, groups="black")
         lo, hi = res.conf_int()
@@ -250,7 +250,8 @@ def test_doubly_robust_recovers_the_nsw_experimental_benchmark(nsw):
 def test_doubly_robust_with_clusters_keeps_clusters_in_one_fold(nsw):
     from sklearn.linear_model import LinearRegression, LogisticRegression
 
-    kw = dict(propensity_model=LogisticRegression(solver="newton-cholesky", max_iter=1000), outcome_model=LinearRegression(), random_state=1)
+    kw = dict(propensity_model=LogisticRegression(solver="newton-cholesky", max_iter=1000),
+              outcome_model=LinearRegression(), random_state=1)
     df = nsw.assign(pid=np.arange(len(nsw)) // 2)
     res = DoublyRobustATT(**kw).fit(df, outcome="re78", treatment="treat", covariates=NSW_COVARIATES, cluster="pid")
     assert np.isfinite(res.std_error) and res.summary.loc["all", "n_treated"] == 185
