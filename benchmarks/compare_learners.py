@@ -1,7 +1,8 @@
 """The DML nuisance learners A/B (issue 17, item 1): the former scikit-learn HistGradientBoosting
 nuisances against the LightGBM defaults, on the same seeds of both simulators.
 
-``python -m benchmarks.compare_learners own 1 20`` (or ``second``) writes
+``python -m benchmarks.compare_learners own 1 20`` (or ``second``; a fourth argument ``lgbm`` or
+``hgb``: that arm only) writes
 ``benchmarks/results/learners_<sim>_<first>_<last>.csv.gz``: every DynamicDML effect of both arms with
 the truth and the CPU seconds of the fit; ``python -m benchmarks.compare_learners --analyse FILE``
 prints bias, coverage, SD(error)/mean(SE) per arm and the paired differences (docs/validation.md,
@@ -29,7 +30,7 @@ def former_learners():
     return HistGradientBoostingClassifier(**kw), HistGradientBoostingRegressor(**kw)
 
 
-def one_seed(task) -> pd.DataFrame:
+def one_seed(task, arms=("hgb", "lgbm")) -> pd.DataFrame:
     from reintegration_effects.effects import DynamicDML, build_risk_sets
     from reintegration_effects.panel import build_panel
     from reintegration_effects.parallel import ParallelConfig
@@ -47,7 +48,7 @@ def one_seed(task) -> pd.DataFrame:
         t = truth[["programme", "group", "outcome", "truth"]]
     risk = build_risk_sets(build_panel(data), data)
     out = []
-    for arm in ("hgb", "lgbm"):
+    for arm in arms:
         kw = dict(zip(("propensity_model", "outcome_model"), former_learners(), strict=True)) if arm == "hgb" else {}
         t0 = time.process_time()
         with warnings.catch_warnings():
@@ -72,6 +73,8 @@ def analyse(d: pd.DataFrame) -> str:
                      f"SD(error)/mean(SE) min/median/max {ratio.min():.2f}/{ratio.median():.2f}/{ratio.max():.2f}; "
                      f"lowest cell coverage {100 * cells['cov'].min():.0f}%; "
                      f"CPU s per seed {g.groupby('seed')['cpu_s'].first().mean():.1f}")
+    if d["arm"].nunique() < 2:
+        return "\n".join(lines)
     w = d.pivot_table(index=["seed", "programme", "group", "outcome"], columns="arm", values=["estimate", "std_error"])
     z = ((w["estimate"]["lgbm"] - w["estimate"]["hgb"]) / w["std_error"]["hgb"])[
         w.index.get_level_values("group") == "all"]
@@ -88,11 +91,15 @@ if __name__ == "__main__":
             print(path)
             print(analyse(pd.read_csv(path)))
     else:
+        from functools import partial
+
         from reintegration_effects.parallel import ParallelConfig, map_tasks
 
         sim, first, last = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-        res = pd.concat(map_tasks(one_seed, [(sim, s) for s in range(first, last + 1)],
+        arms = tuple(sys.argv[4].split(",")) if len(sys.argv) > 4 else ("hgb", "lgbm")
+        res = pd.concat(map_tasks(partial(one_seed, arms=arms), [(sim, s) for s in range(first, last + 1)],
                                   ParallelConfig(n_jobs=2, inner_threads=1)))
         OUT.mkdir(exist_ok=True)
-        res.to_csv(OUT / f"learners_{sim}_{first}_{last}.csv.gz", index=False)
+        res.to_csv(OUT / f"learners_{sim}_{first}_{last}{'_' + '_'.join(arms) if len(arms) < 2 else ''}.csv.gz",
+                   index=False)
         print(analyse(res))
