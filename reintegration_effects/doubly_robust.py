@@ -36,7 +36,8 @@ __all__ = ["DoublyRobustATT", "DoublyRobustResults"]
 #: ``deterministic`` and ``force_col_wise``: the same trees whatever the machine's threads;
 #: ``n_jobs=1``: the package parallelises over folds (parallel.map_tasks), and LightGBM's own
 #: OpenMP threads in two loky workers on two cores stalled the default run (threadpoolctl's
-#: limit did not reach them). Pass your own learner for a multi-threaded single fit.
+#: limit did not prevent it; the cause was not investigated further). Pass your own learner for a
+#: multi-threaded single fit.
 BOOSTING = dict(n_estimators=100, learning_rate=0.1, num_leaves=15, min_child_samples=100,
                 reg_lambda=0.0, subsample=1.0, colsample_bytree=1.0, max_bin=255)
 LIGHTGBM_FIXED = dict(deterministic=True, force_col_wise=True, n_jobs=1, verbose=-1)
