@@ -15,7 +15,8 @@ from .settings import DEFAULT_COVARIATES
 from .spells import bijstand_rows, spells_by_id
 from .terms import Terms
 from .timing_of_events import HORIZONS, TimingOfEvents, TimingOfEventsResults, band_dummies
-from .toe_likelihood import PROCESSES, Block, Likelihood, row_terms
+from .toe_kernels import stay_curves
+from .toe_likelihood import PROCESSES, Block, Likelihood
 
 #: The run's settings (``reintegration-effects run``, survival step): every covariate of the exit
 #: models, finer duration bands, lock-in terms from the programme table's end dates, at most four
@@ -125,31 +126,46 @@ def _posterior(res: TimingOfEventsResults, theta: np.ndarray, sublik) -> np.ndar
     return np.exp(Lp - np.logaddexp.reduce(Lp, axis=1)[:, None])
 
 
-def _implied(res: TimingOfEventsResults, theta: np.ndarray, horizons, W, remap) -> np.ndarray:
-    """P(leaving bijstand within h months after the start) with and without the programme terms,
-    averaged over each programme's starters and their posterior mass-point probabilities ``W``:
-    array (labels, horizons, 2)."""
-    prep, K = res.prep, res.n_points
-    lay = prep.lik.layout(K)
-    bw, bo, _, V, a = lay.unpack(theta)
-    st = prep.starters
+def _implied_design(res: TimingOfEventsResults, horizons, W, remap) -> dict:
+    """What :func:`_implied` needs of each programme's starters that does not depend on the
+    parameters (built once for the estimate and every step of the numerical Jacobian)."""
+    prep, st = res.prep, res.prep.starters
     H = max(horizons)
-    nb = len(prep.bands)
-    names = prep.exit_names
-    out = np.full((len(prep.labels), len(horizons), 2), np.nan)
-    for li, lab in enumerate(prep.labels):
+    out = {}
+    for lab in prep.labels:
         sel = np.flatnonzero(st["label"].to_numpy() == lab)
         if not len(sel):
             continue
         d0 = st["duration"].to_numpy()[sel]
         L = st["lock_months"].to_numpy()[sel]
-        C = prep.start_cov[sel]
-        w = W[remap[st["pid"].to_numpy()[sel]]]  # (starters, K)
         j = np.arange(H)
-        Bd = band_dummies((d0[:, None] + j[None, :]).ravel(), prep.bands)  # (starters*H, bands)
-        base_w = Bd @ bw[:nb] + np.repeat(C @ bw[nb:nb + prep.n_cov], H)
-        base_o = Bd @ bo[:nb] + np.repeat(C @ bo[nb:nb + prep.n_cov], H)
-        lock = (j[None, :] < L[:, None]).ravel()
+        out[lab] = {"n": len(sel), "C": prep.start_cov[sel],
+                    "w": W[remap[st["pid"].to_numpy()[sel]]],  # (starters, K)
+                    # the duration band of each starter's months (starters*H): the band dummies' one 1
+                    "band": band_dummies((d0[:, None] + j[None, :]).ravel(), prep.bands).argmax(axis=1),
+                    "lock": (j[None, :] < L[:, None]).ravel()}
+    return out
+
+
+def _implied(res: TimingOfEventsResults, theta: np.ndarray, horizons, design: dict) -> np.ndarray:
+    """P(leaving bijstand within h months after the start) with and without the programme terms,
+    averaged over each programme's starters and their posterior mass-point probabilities (in
+    ``design``, from :func:`_implied_design`): array (labels, horizons, 2)."""
+    prep, K = res.prep, res.n_points
+    lay = prep.lik.layout(K)
+    bw, bo, _, V, a = lay.unpack(theta)
+    H = max(horizons)
+    nb = len(prep.bands)
+    names = prep.exit_names
+    out = np.full((len(prep.labels), len(horizons), 2), np.nan)
+    for li, lab in enumerate(prep.labels):
+        if lab not in design:
+            continue
+        dz = design[lab]
+        C, w, band, lock = dz["C"], dz["w"], dz["band"], dz["lock"]
+        sel = range(dz["n"])
+        base_w = bw[:nb][band] + np.repeat(C @ bw[nb:nb + prep.n_cov], H)
+        base_o = bo[:nb][band] + np.repeat(C @ bo[nb:nb + prep.n_cov], H)
         pw, po = np.zeros(len(base_w)), np.zeros(len(base_w))
         post = names.index(f"programme={lab}")
         pw += bw[post] * ~lock if lab in prep.lock_labels else bw[post]
@@ -158,12 +174,10 @@ def _implied(res: TimingOfEventsResults, theta: np.ndarray, horizons, W, remap) 
             li_ = names.index(f"programme={lab}:lock_in")
             pw += bw[li_] * lock
             po += bo[li_] * lock
+        shift = np.ascontiguousarray(V[:, :2])
         for t, (ew_p, eo_p) in enumerate(((pw, po), (0.0, 0.0))):
-            surv = np.zeros((len(sel), H))
-            for k in range(K):
-                eta = np.column_stack([base_w + ew_p + V[k, 0], base_o + eo_p + V[k, 1]])
-                ll, _ = row_terms(eta, np.zeros(len(eta), dtype=np.int8), prep.lik.form)  # log P(stay) per month
-                surv += w[:, [k]] * np.exp(np.cumsum(ll.reshape(len(sel), H), axis=1))
+            surv = np.zeros((len(sel), H))  # P(still on bijstand) per month; the same in both forms
+            stay_curves(base_w + ew_p, base_o + eo_p, shift, w, H, surv)
             for hi, h in enumerate(horizons):
                 out[li, hi, t] = float(np.mean(1.0 - surv[:, h - 1]))
     return out
@@ -180,7 +194,8 @@ def implied_effects(res: TimingOfEventsResults, horizons: Sequence[int] = HORIZO
     horizons = tuple(int(h) for h in horizons)
     sublik, remap = _starter_likelihood(res)
     W = _posterior(res, res.params_, sublik)
-    f0 = _implied(res, res.params_, horizons, W, remap)
+    design = _implied_design(res, horizons, W, remap)
+    f0 = _implied(res, res.params_, horizons, design)
     vals = np.concatenate([f0.reshape(-1, 2), (f0[..., 0] - f0[..., 1]).reshape(-1, 1)], axis=1).ravel()
     J = np.zeros((len(vals), len(res.params_)))
     sl = res.prep.lik.layout(res.n_points).slices()
@@ -189,7 +204,7 @@ def implied_effects(res: TimingOfEventsResults, horizons: Sequence[int] = HORIZO
         h = 1e-5 * max(1.0, abs(res.params_[i]))
         tp = res.params_.copy()
         tp[i] += h
-        fp = _implied(res, tp, horizons, W, remap)
+        fp = _implied(res, tp, horizons, design)
         vp = np.concatenate([fp.reshape(-1, 2), (fp[..., 0] - fp[..., 1]).reshape(-1, 1)], axis=1).ravel()
         J[:, i] = (vp - vals) / h
     se = np.sqrt(np.clip(np.einsum("ij,jk,ik->i", J, res.cov_, J), 0, None))

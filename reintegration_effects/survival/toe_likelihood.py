@@ -28,9 +28,11 @@ import pandas as pd
 from scipy import sparse
 from scipy.special import logsumexp
 
+from .toe_kernels import ETA_HIGH, block_loglik, block_scores, person_design_sums
+
 #: The processes that share a person's mass point (columns of the mass-point matrix).
 PROCESSES = ("exit_to_work", "exit_elsewhere", "programme_start")
-_ETA_MAX = 12.0  # a linear predictor is clipped here (and at -_ETA_MAX - 20) during line searches
+_ETA_MAX = ETA_HIGH  # a linear predictor is clipped here (and at -_ETA_MAX - 20) during line searches
 
 
 @dataclass
@@ -63,27 +65,34 @@ def collapse(pid: np.ndarray, X: np.ndarray, y: np.ndarray) -> Block:
                  y[first].astype(np.int8), counts.astype(np.float64))
 
 
-def row_terms(eta: np.ndarray, y: np.ndarray, form: str) -> tuple[np.ndarray, np.ndarray]:
+def event_index(y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Rows with an event and their cause column (0-based): fixed for a block, so built once."""
+    idx = np.flatnonzero(y > 0)
+    return idx, y[idx].astype(np.int64) - 1
+
+
+def row_terms(eta: np.ndarray, y: np.ndarray, form: str, events=None) -> tuple[np.ndarray, np.ndarray]:
     """Log-likelihood per row and its derivative with respect to each cause's linear predictor.
 
-    ``eta``: (rows, causes); ``y``: 0 = no event, c = cause c (1-based)."""
+    ``eta``: (rows, causes); ``y``: 0 = no event, c = cause c (1-based); ``events``: ``event_index(y)``
+    when the caller has it already."""
     eta = np.clip(eta, -_ETA_MAX - 20.0, _ETA_MAX)
     h = np.exp(eta)
-    ev = y > 0
-    onehot = np.zeros_like(eta)
-    if ev.any():
-        onehot[np.flatnonzero(ev), y[ev].astype(np.int64) - 1] = 1.0
+    ev, col = event_index(y) if events is None else events
     if form == "grouped":
         H = h.sum(axis=1)
-        ll = -H.copy()
-        d = -h.copy()
-        if ev.any():
+        ll = -H
+        d = -h
+        if len(ev):
             He = H[ev]
-            ll[ev] = (eta[ev] * onehot[ev]).sum(axis=1) - np.log(He) + np.log(-np.expm1(-He))
+            ll[ev] = eta[ev, col] - np.log(He) + np.log(-np.expm1(-He))
             q = np.exp(-He) / -np.expm1(-He)  # exp(-H) / (1 - exp(-H)), no overflow
-            d[ev] = onehot[ev] + h[ev] * (q - 1.0 / He)[:, None]
+            d[ev] = h[ev] * (q - 1.0 / He)[:, None]
+            d[ev, col] += 1.0
         return ll, d
     # cloglog: each cause a binary cloglog
+    onehot = np.zeros_like(eta)
+    onehot[ev, col] = 1.0
     ll_c = np.where(onehot > 0, np.log(-np.expm1(-h)), -h)
     d = np.where(onehot > 0, h * np.exp(-h) / -np.expm1(-h), -h)
     return ll_c.sum(axis=1), d
@@ -130,102 +139,110 @@ class Likelihood:
         if form not in ("grouped", "cloglog"):
             raise ValueError(f"form={form!r}; expected 'grouped' or 'cloglog'")
         self.e, self.s, self.N, self.L, self.form = exit_block, start_block, int(n_persons), int(n_labels), form
-        # person x row indicators (for the per-person scores), built once
-        self._Pe = sparse.csr_matrix((np.ones(len(self.e)), (self.e.pid, np.arange(len(self.e)))),
-                                     shape=(self.N, len(self.e)))
-        self._Ps = sparse.csr_matrix((np.ones(len(self.s)), (self.s.pid, np.arange(len(self.s)))),
-                                     shape=(self.N, len(self.s)))
+        # the designs are mostly dummies (a duration band, covariate levels, programme terms): in
+        # sparse form every product reads a few entries per row instead of every column
+        self._Xe, self._Xs = sparse.csr_matrix(self.e.X), sparse.csr_matrix(self.s.X)
+        self._XeT, self._XsT = self._Xe.T.tocsr(), self._Xs.T.tocsr()
+        self._form = 0 if form == "grouped" else 1
 
     def layout(self, K: int) -> Layout:
         return Layout(self.e.X.shape[1], self.s.X.shape[1], self.L, K)
 
-    def _point_parts(self, lay: Layout, theta: np.ndarray, derivatives: bool = True):
-        """Per mass point: person log-likelihoods (N, K) and the row derivatives."""
+    def _linear(self, lay: Layout, theta: np.ndarray):
+        """Linear predictors without the points' shifts: exit (rows, 2) and start (rows, labels),
+        and the shifts per point for each block."""
         bw, bo, Bs, V, a = lay.unpack(theta)
+        eta_e = self._Xe @ np.column_stack([bw, bo])
+        eta_s = self._Xs @ np.ascontiguousarray(Bs)
+        shift_s = np.repeat(V[:, [2]], self.L, axis=1)
+        return eta_e, eta_s, np.ascontiguousarray(V[:, :2]), shift_s, a
+
+    def person_loglik(self, theta: np.ndarray, K: int) -> np.ndarray:
+        """(N, K) log-likelihood of each person at each mass point (no mixing)."""
+        eta_e, eta_s, shift_e, shift_s, _ = self._linear(self.layout(K), theta)
+        return self._loglik(eta_e, eta_s, shift_e, shift_s)
+
+    def _loglik(self, eta_e, eta_s, shift_e, shift_s) -> np.ndarray:
         e, s = self.e, self.s
-        ew, eo = e.X @ bw, e.X @ bo
-        es = s.X @ Bs
-        Lp = np.zeros((self.N, lay.K))
-        de, ds = [], []
-        for k in range(lay.K):
-            ll_e, d_e = row_terms(np.column_stack([ew + V[k, 0], eo + V[k, 1]]), e.y, self.form)
-            ll_s, d_s = row_terms(es + V[k, 2], s.y, self.form)
-            Lp[:, k] = (np.bincount(e.pid, e.n * ll_e, minlength=self.N)
-                        + np.bincount(s.pid, s.n * ll_s, minlength=self.N))
-            if derivatives:
-                de.append(d_e * e.n[:, None])
-                ds.append(d_s * s.n[:, None])
-        return Lp, de, ds, a
+        Le = np.zeros((self.N, len(shift_e)))
+        Ls = np.zeros((self.N, len(shift_s)))
+        block_loglik(eta_e, shift_e, e.y, e.n, e.pid, self._form, Le)
+        block_loglik(eta_s, shift_s, s.y, s.n, s.pid, self._form, Ls)
+        return Le + Ls
 
     def value_and_grad(self, theta: np.ndarray, K: int, scores: bool = False):
         """(log-likelihood, gradient) — or with ``scores`` the (N, params) per-person scores too."""
         lay = self.layout(K)
-        Lp, de, ds, a = self._point_parts(lay, theta)
+        eta_e, eta_s, shift_e, shift_s, a = self._linear(lay, theta)
+        Lp = self._loglik(eta_e, eta_s, shift_e, shift_s)
         logpi = a - logsumexp(a)
         M = Lp + logpi[None, :]
         lse = logsumexp(M, axis=1)
         W = np.exp(M - lse[:, None])  # posterior point probabilities per person
         e, s = self.e, self.s
-        Re = sum(W[e.pid, k][:, None] * de[k] for k in range(K))  # (rows, 2)
-        Rs = sum(W[s.pid, k][:, None] * ds[k] for k in range(K))  # (rows, labels)
+        Re, Rs = np.zeros((len(e), 2)), np.zeros((len(s), self.L))
+        Pe, Ps = np.zeros((self.N, K, 2)), np.zeros((self.N, K, self.L))
+        block_scores(eta_e, shift_e, e.y, e.n, e.pid, self._form, W, Re, Pe)
+        block_scores(eta_s, shift_s, s.y, s.n, s.pid, self._form, W, Rs, Ps)
+        Ps = Ps.sum(axis=2)  # the start shift is shared by every take-up cause
         sl = lay.slices()
         g = np.zeros(lay.n_params)
-        g[sl["work"]] = e.X.T @ Re[:, 0]
-        g[sl["other"]] = e.X.T @ Re[:, 1]
-        g[sl["start"]] = (s.X.T @ Rs).T.ravel()
-        pv = np.zeros((K, 3))
-        for k in range(1, K):
-            wk_e, wk_s = W[e.pid, k], W[s.pid, k]
-            pv[k, 0] = wk_e @ de[k][:, 0]
-            pv[k, 1] = wk_e @ de[k][:, 1]
-            pv[k, 2] = wk_s @ ds[k].sum(axis=1)
+        ge, gs = self._XeT @ Re, self._XsT @ Rs  # (p_exit, 2), (p_start, labels)
+        g[sl["work"]] = ge[:, 0]
+        g[sl["other"]] = ge[:, 1]
+        g[sl["start"]] = gs.T.ravel()
+        pv = np.column_stack([Pe.sum(axis=0), Ps.sum(axis=0)])  # (K, 3)
         pi = np.exp(logpi)
         g[sl["points"]] = pv[1:].ravel()
         g[sl["logits"]] = (W.sum(axis=0) - self.N * pi)[1:]
         if not scores:
             return float(lse.sum()), g
         G = np.zeros((self.N, lay.n_params))
-        Pe, Ps = self._Pe, self._Ps
-        G[:, sl["work"]] = Pe @ (Re[:, [0]] * e.X)
-        G[:, sl["other"]] = Pe @ (Re[:, [1]] * e.X)
-        blocks = [Ps @ (Rs[:, [j]] * s.X) for j in range(self.L)]
-        G[:, sl["start"]] = np.hstack(blocks)
-        cols = []
-        for k in range(1, K):
-            cols.append(np.column_stack([
-                np.bincount(e.pid, W[e.pid, k] * de[k][:, 0], minlength=self.N),
-                np.bincount(e.pid, W[e.pid, k] * de[k][:, 1], minlength=self.N),
-                np.bincount(s.pid, W[s.pid, k] * ds[k].sum(axis=1), minlength=self.N)]))
-        if cols:
-            G[:, sl["points"]] = np.hstack(cols)
+        Xe, Xs = self._Xe, self._Xs
+        person_design_sums(Xe.indptr, Xe.indices, Xe.data, e.pid, Re,
+                           np.array([sl["work"].start, sl["other"].start]), G)
+        person_design_sums(Xs.indptr, Xs.indices, Xs.data, s.pid, Rs,
+                           sl["start"].start + lay.p_start * np.arange(self.L), G)
+        if K > 1:
+            G[:, sl["points"]] = np.concatenate([Pe[:, 1:, :], Ps[:, 1:, None]], axis=2).reshape(self.N, -1)
             G[:, sl["logits"]] = (W - pi[None, :])[:, 1:]
         return float(lse.sum()), g, G, W
 
     def value(self, theta: np.ndarray, K: int) -> float:
         """The log-likelihood only (line searches)."""
         lay = self.layout(K)
-        Lp, _, _, a = self._point_parts(lay, theta, derivatives=False)
-        return float(logsumexp(Lp + (a - logsumexp(a))[None, :], axis=1).sum())
-
-    def person_loglik(self, theta: np.ndarray, K: int) -> np.ndarray:
-        """(N, K) log-likelihood of each person at each mass point (no mixing)."""
-        return self._point_parts(self.layout(K), theta)[0]
+        a = lay.unpack(theta)[4]
+        return float(logsumexp(self.person_loglik(theta, K) + (a - logsumexp(a))[None, :], axis=1).sum())
 
     def point_loglik(self, base: np.ndarray, K: int, v: np.ndarray) -> np.ndarray:
         """(N,) person log-likelihood at a candidate mass point ``v`` given the other parameters."""
-        th = np.array(base, dtype=float)
-        lay = self.layout(K)
-        sl = lay.slices()
-        pts = th[sl["points"]].reshape(K - 1, 3) if K > 1 else np.zeros((0, 3))
-        th2 = np.r_[th[sl["work"]], th[sl["other"]], th[sl["start"]], np.vstack([pts, v]).ravel(),
-                    np.r_[th[sl["logits"]], 0.0]]
-        lay2 = self.layout(K + 1)
-        bw, bo, Bs, V, _ = lay2.unpack(th2)
-        e, s = self.e, self.s
-        ll_e, _ = row_terms(np.column_stack([e.X @ bw + v[0], e.X @ bo + v[1]]), e.y, self.form)
-        ll_s, _ = row_terms(s.X @ Bs + v[2], s.y, self.form)
-        return (np.bincount(e.pid, e.n * ll_e, minlength=self.N)
-                + np.bincount(s.pid, s.n * ll_s, minlength=self.N))
+        parts = self.point_parts(base, K)
+        return parts.exit(v[0], v[1]) + parts.start(v[2])
+
+    def point_parts(self, base: np.ndarray, K: int) -> _PointParts:
+        """The exit and start parts of :meth:`point_loglik`, for a search over many candidate points:
+        the exit part depends on the point's first two shifts only and the start part on the third."""
+        eta_e, eta_s, _, _, _ = self._linear(self.layout(K), np.asarray(base, dtype=float))
+        return _PointParts(self, eta_e, eta_s)
+
+
+@dataclass
+class _PointParts:
+    lik: Likelihood
+    eta_e: np.ndarray
+    eta_s: np.ndarray
+
+    def exit(self, vw: float, vo: float) -> np.ndarray:
+        lik = self.lik
+        out = np.zeros((lik.N, 1))
+        block_loglik(self.eta_e, np.array([[vw, vo]]), lik.e.y, lik.e.n, lik.e.pid, lik._form, out)
+        return out[:, 0]
+
+    def start(self, vs: float) -> np.ndarray:
+        lik = self.lik
+        out = np.zeros((lik.N, 1))
+        block_loglik(self.eta_s, np.full((1, lik.L), vs), lik.s.y, lik.s.n, lik.s.pid, lik._form, out)
+        return out[:, 0]
 
 
 def numerical_hessian(f_grad, theta: np.ndarray, step: float = 1e-5) -> np.ndarray:
