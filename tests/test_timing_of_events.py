@@ -209,6 +209,43 @@ def test_optimiser_stopping_short_warns(synthetic):
     assert not res.converged
 
 
+@pytest.mark.parametrize("form", ["grouped", "cloglog"])
+def test_likelihood_by_hand(form):
+    """The compiled likelihood against the formula written out for two persons and two mass points."""
+    from reintegration_effects.survival.toe_likelihood import Block
+
+    # exit rows: (person, x, cause); start rows: (person, x, started); one design column each
+    ex = [(0, 1.0, 0), (0, 0.5, 1), (1, 2.0, 2)]
+    st = [(0, 1.0, 0), (1, 0.5, 1)]
+    e = Block(np.array([r[0] for r in ex]), np.array([[r[1]] for r in ex]), np.array([r[2] for r in ex], np.int8),
+              np.array([1.0, 2.0, 1.0]))
+    s = Block(np.array([r[0] for r in st]), np.array([[r[1]] for r in st]), np.array([r[2] for r in st], np.int8),
+              np.array([3.0, 1.0]))
+    lik = Likelihood(e, s, 2, 1, form)
+    bw, bo, bs, v, logit = -1.2, -2.0, -1.5, np.array([0.4, -0.3, 0.7]), 0.3  # theta in layout order
+    theta = np.r_[bw, bo, bs, v, logit]
+    pi = np.array([1.0, np.exp(logit)]) / (1 + np.exp(logit))
+
+    def row(etas, cause):
+        h = np.exp(etas)
+        if form == "grouped":
+            H = h.sum()
+            return -H if cause == 0 else etas[cause - 1] - np.log(H) + np.log(1 - np.exp(-H))
+        return sum(np.log(1 - np.exp(-hc)) if cause == c + 1 else -hc for c, hc in enumerate(h))
+
+    total = 0.0
+    for person in (0, 1):
+        per_point = []
+        for shift in (np.zeros(3), v):
+            ll = sum(n * row(np.array([bw * x + shift[0], bo * x + shift[1]]), c)
+                     for (p, x, c), n in zip(ex, e.n, strict=True) if p == person)
+            ll += sum(n * row(np.array([bs * x + shift[2]]), c) for (p, x, c), n in zip(st, s.n, strict=True)
+                      if p == person)
+            per_point.append(ll)
+        total += np.log(pi @ np.exp(per_point))
+    assert lik.value(theta, 2) == pytest.approx(total, rel=1e-12)
+
+
 def test_likelihood_collapse_keeps_the_value(synthetic):
     """Collapsing identical months changes the size, not the likelihood."""
     from reintegration_effects.survival.toe_likelihood import Block

@@ -16,7 +16,8 @@ Row log-likelihood with hazards ``h_c = exp(eta_c)``, ``H = sum_c h_c`` ("groupe
 the durmod form and the built-in simulator's data-generating process: constant hazards within the
 month): no event ``-H``; cause c ``eta_c - log H + log(1 - exp(-H))``. ``"cloglog"``: every cause
 its own binary complementary log-log model (cause c ``log(1 - exp(-h_c))``, otherwise ``-h_c``),
-which with one mass point is exactly a set of statsmodels cloglog GLMs.
+which with one mass point is exactly a set of statsmodels cloglog GLMs. The loops over rows are
+compiled (:mod:`.toe_kernels`).
 """
 
 from __future__ import annotations
@@ -28,11 +29,10 @@ import pandas as pd
 from scipy import sparse
 from scipy.special import logsumexp
 
-from .toe_kernels import ETA_HIGH, block_loglik, block_scores, person_design_sums
+from .toe_kernels import block_loglik, block_scores, person_design_sums
 
 #: The processes that share a person's mass point (columns of the mass-point matrix).
 PROCESSES = ("exit_to_work", "exit_elsewhere", "programme_start")
-_ETA_MAX = ETA_HIGH  # a linear predictor is clipped here (and at -_ETA_MAX - 20) during line searches
 
 
 @dataclass
@@ -63,39 +63,6 @@ def collapse(pid: np.ndarray, X: np.ndarray, y: np.ndarray) -> Block:
     first, counts = first[order], counts[order]
     return Block(pid[first].astype(np.int64), np.ascontiguousarray(X[first], dtype=np.float64),
                  y[first].astype(np.int8), counts.astype(np.float64))
-
-
-def event_index(y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Rows with an event and their cause column (0-based): fixed for a block, so built once."""
-    idx = np.flatnonzero(y > 0)
-    return idx, y[idx].astype(np.int64) - 1
-
-
-def row_terms(eta: np.ndarray, y: np.ndarray, form: str, events=None) -> tuple[np.ndarray, np.ndarray]:
-    """Log-likelihood per row and its derivative with respect to each cause's linear predictor.
-
-    ``eta``: (rows, causes); ``y``: 0 = no event, c = cause c (1-based); ``events``: ``event_index(y)``
-    when the caller has it already."""
-    eta = np.clip(eta, -_ETA_MAX - 20.0, _ETA_MAX)
-    h = np.exp(eta)
-    ev, col = event_index(y) if events is None else events
-    if form == "grouped":
-        H = h.sum(axis=1)
-        ll = -H
-        d = -h
-        if len(ev):
-            He = H[ev]
-            ll[ev] = eta[ev, col] - np.log(He) + np.log(-np.expm1(-He))
-            q = np.exp(-He) / -np.expm1(-He)  # exp(-H) / (1 - exp(-H)), no overflow
-            d[ev] = h[ev] * (q - 1.0 / He)[:, None]
-            d[ev, col] += 1.0
-        return ll, d
-    # cloglog: each cause a binary cloglog
-    onehot = np.zeros_like(eta)
-    onehot[ev, col] = 1.0
-    ll_c = np.where(onehot > 0, np.log(-np.expm1(-h)), -h)
-    d = np.where(onehot > 0, h * np.exp(-h) / -np.expm1(-h), -h)
-    return ll_c.sum(axis=1), d
 
 
 @dataclass
