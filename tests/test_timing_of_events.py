@@ -191,6 +191,10 @@ def test_bad_input_is_named(synthetic):
     bad.loc[i, "start"] = "coaching"
     with pytest.raises(TimingOfEventsError, match="not at risk"):
         m.fit(bad, covariates=["x"])
+    bad = synthetic.astype({"spell_id": float})
+    bad.loc[4, "spell_id"] = np.nan
+    with pytest.raises(TimingOfEventsError, match="missing spell ids in rows \\[4\\]"):
+        m.fit(bad, covariates=["x"])
     with pytest.raises(TimingOfEventsError, match="no programme starts"):
         m.fit(synthetic.assign(start=""), covariates=["x"])
     with pytest.raises(TimingOfEventsError, match="not numeric"):

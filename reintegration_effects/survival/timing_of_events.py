@@ -165,7 +165,11 @@ class TimingOfEvents:
         pid_codes, persons = pd.factorize(df[cols["person"]], sort=False)
         if (pid_codes < 0).any():
             raise TimingOfEventsError(f"column {cols['person']!r} has missing person ids")
-        spell = pd.factorize(pd.Series(list(zip(pid_codes, df[cols["spell"]].to_numpy(), strict=True))))[0]
+        bad = np.flatnonzero(df[cols["spell"]].isna().to_numpy())
+        if len(bad):
+            raise TimingOfEventsError(f"column {cols['spell']!r} has missing spell ids in rows {bad[:5].tolist()}. Fix: "
+                                      "number each person's spells.")
+        spell = pd.MultiIndex.from_arrays([pid_codes, df[cols["spell"]].to_numpy()]).factorize()[0]
         notes: list[str] = []
         labels = sorted(set(prog[prog != ""]))
         lock_labels = ([lab for lab in labels if (lock & (prog == lab)).any()] if self.lock_in is True
