@@ -86,6 +86,8 @@ CURVES_COLUMNS = ("programme", "group", "outcome", "month", "method", "estimate"
 BAND_DRAWS = 4_000
 #: Smallest probability of being observed used in the weights (a floor, counted never reached at the default data).
 PI_FLOOR = 0.02
+#: Rows per block of the score computation (bounds its float64 temporaries).
+SCORE_BLOCK_ROWS = 1 << 16
 
 
 # ------------------------------------------------------------------------------------------------
@@ -200,30 +202,85 @@ def build_duration_risk_sets(panel: Panel, data: InputData, *, months: int = CUR
 # ------------------------------------------------------------------------------------------------
 
 
-def _standardise(x_train, *others):
-    """``x_train`` and ``others`` centred and scaled by the training rows' means and standard deviations."""
+class _Columns:
+    """A float64 matrix stored column by column, each in the smallest of ``_LOSSLESS`` that holds
+    its values bit for bit (the one-hot dummies and counts fit in int8): the fold workers each
+    receive the covariates, so their size counts once per worker. ``take`` gives rows as float64,
+    the same values as the matrix's."""
+
+    _LOSSLESS = (np.int8, np.int16, np.int32, np.float32)
+
+    def __init__(self, x):
+        x = np.asarray(x, dtype=float)
+        self.cols = []
+        for j in range(x.shape[1]):
+            col = x[:, j]
+            for dt in self._LOSSLESS:
+                with np.errstate(invalid="ignore", over="ignore"):  # out of range: fails the check below
+                    small = col.astype(dt)
+                if np.array_equal(small.astype(float).view(np.int64), col.view(np.int64)):
+                    col = small
+                    break
+            self.cols.append(np.ascontiguousarray(col))
+        self.shape = x.shape
+
+    def __len__(self):
+        return self.shape[0]
+
+    def take(self, rows, cols=None, out=None):
+        """Rows ``rows`` of the columns ``cols`` (None: all), float64 C-ordered (into ``out`` if given)."""
+        cols = range(self.shape[1]) if cols is None else cols
+        out = np.empty((len(rows), len(cols))) if out is None else out
+        for j, c in enumerate(cols):
+            out[:, j] = self.cols[c][rows]
+        return out
+
+
+def _rows(x, rows, cols):
+    """Rows ``rows`` of ``x`` (a :class:`_Columns`) in the columns ``cols`` (None: all), float64."""
+    return x.take(rows, cols)
+
+
+def _scaling(x_train):
+    """Means and standard deviations (zero replaced by 1) of the training rows' columns."""
     mu, sd = x_train.mean(axis=0), x_train.std(axis=0)
-    sd = np.where(sd > 0, sd, 1.0)
-    return [(x - mu) / sd for x in (x_train, *others)]
+    return mu, np.where(sd > 0, sd, 1.0)
 
 
-def _ridge_per_month(x, w, follow, ys, months, lam=1.0):
-    """Coefficients (q+1 x months) per outcome of weighted ridge regressions of Y_m on x among
-    the rows observed at m (follow >= m), all months from one pass over the rows."""
-    xi = np.column_stack([np.ones(len(x)), x])
+def _design(x, rows, cols, mu, sd):
+    """[1, (x - mu) / sd] of ``rows``: the standardised covariates with an intercept column,
+    written into one array (the same values as standardising all rows and stacking, without the
+    intermediate copies)."""
+    xi = np.empty((len(rows), (x.shape[1] if cols is None else len(cols)) + 1))
+    xi[:, 0] = 1.0
+    x.take(rows, cols, out=xi[:, 1:])
+    xi[:, 1:] -= mu
+    xi[:, 1:] /= sd
+    return xi
+
+
+def _ridge_per_month(xi, w, follow, ys, months, lam=1.0):
+    """Coefficients (q+1 x months) per outcome of weighted ridge regressions of Y_m on the design
+    ``xi`` (intercept first) among the rows observed at m (follow >= m), all months from one pass
+    over the rows. ``xi`` is overwritten (scaled by the weights)."""
     q = xi.shape[1]
     f = np.minimum(follow, months)
     grams = np.zeros((months + 1, q, q))
     for c in np.unique(f):
         sel = f == c
-        grams[c] = (xi[sel] * w[sel, None]).T @ xi[sel]
+        xs = xi[sel]
+        grams[c] = (xs * w[sel, None]).T @ xs
+        del xs
     cum = np.cumsum(grams[::-1], axis=0)[::-1]  # cum[m] = sum over rows with follow >= m
     pen = lam * np.eye(q)
     pen[0, 0] = 0.0
+    xi *= w[:, None]  # in place: the design is no longer needed unweighted, and a copy is the fold's largest array
+    yz = np.empty((len(xi), months))
     out = {}
     for o, y in ys.items():
-        yz = np.where(y >= 0, y, 0).astype(float)
-        xty = (xi * w[:, None]).T @ yz  # q x months (censored cells are 0 and so left out)
+        np.copyto(yz, y)
+        np.maximum(yz, 0.0, out=yz)  # censored cells (-1) are 0 and so left out
+        xty = xi.T @ yz  # q x months
         b = np.zeros((q, months))
         for m in range(1, months + 1):
             if cum[m][0, 0] > 0:
@@ -273,29 +330,35 @@ def _thin_rows(train, controls, w, max_rows, rng):
     return train[keep], (tr_w / share)[keep]
 
 
-def _fold_task(task, *, xe, xo, t, w, follow, ys, months, n_labels, cap):
-    """One fold: propensity (multi-class, with calendar), censoring and outcome models (without)."""
+def _fold_task(task, *, x, e_cols, o_cols, t, w, follow, ys, months, n_labels, cap):
+    """One fold: propensity (multi-class, with calendar; columns ``e_cols`` of ``x``), censoring and
+    outcome models (without; columns ``o_cols``). One covariate matrix serves both, so the workers
+    receive it once."""
     from sklearn.base import clone
 
     (train, test), clf, seed = task
     rng = np.random.default_rng(seed)
     controls = t == 0
     tr_e, w_e = _thin_rows(train, controls, w, cap, rng)
-    model = clone(clf).fit(xe[tr_e], t[tr_e], sample_weight=w_e)
+    model = clone(clf).fit(_rows(x, tr_e, e_cols), t[tr_e], sample_weight=w_e)
     proba = np.zeros((len(test), n_labels))
-    proba[:, model.classes_] = model.predict_proba(xe[test])
-    x_tr, x_te, x_e = _standardise(xo[train], xo[test], xo[tr_e])
+    proba[:, model.classes_] = model.predict_proba(_rows(x, test, e_cols))
+    mu_x, sd_x = _scaling(_rows(x, train, o_cols))
+    x_te, x_e = ((_rows(x, r, o_cols) - mu_x) / sd_x for r in (test, tr_e))
     # the censoring model on the propensity's (thinned, reweighted) training rows: the same estimand, a third of the cost
     pi = _censoring_logit(x_e, t[tr_e], follow[tr_e], w_e, months, rng, x_te, t[test], n_labels)
+    del x_e
     mu = {}
+    t_tr = t[train]
     for k in range(n_labels):
-        sel = t[train] == k
-        coef = _ridge_per_month(x_tr[sel], w[train][sel], follow[train][sel],
-                                {o: y[train][sel] for o, y in ys.items()}, months)
-        rows = np.ones(len(test), dtype=bool) if k == 0 else t[test] == k
-        xi = np.column_stack([np.ones(int(rows.sum())), x_te[rows]])
+        sel = t_tr == k
+        rows = train[sel]
+        coef = _ridge_per_month(_design(x, rows, o_cols, mu_x, sd_x), w[rows], follow[rows],
+                                {o: y[rows] for o, y in ys.items()}, months)
+        at = np.ones(len(test), dtype=bool) if k == 0 else t[test] == k
+        xi = np.column_stack([np.ones(int(at.sum())), x_te[at]])
         for o in ys:
-            mu[o, k] = (rows, (xi @ coef[o]).astype(np.float32))
+            mu[o, k] = (at, (xi @ coef[o]).astype(np.float32))
     return test, proba, pi.astype(np.float32), mu
 
 
@@ -368,10 +431,10 @@ class DurationEffects:
                 raise ValueError(f"the risk sets hold {data.months} outcome months; months={M} asks for more. "
                                  f"Fix: build_duration_risk_sets(..., months={M}) or DurationEffects(months={data.months})")
             xe = covariate_matrix(f)
-            xo = xe.drop(columns=["calendar"]).to_numpy()
+            o_cols = [i for i, c in enumerate(xe.columns) if c != "calendar"]
             ys = {o: data.outcomes[o][:, :M] for o in outcomes}
             masks = group_masks(f) if groups is None or groups == "contract" else groups
-            return f, xe.to_numpy(), xo, ys, f["treatment"].astype(str).to_numpy(), NONE, \
+            return f, (_Columns(xe.to_numpy()), None, o_cols), ys, f["treatment"].astype(str).to_numpy(), NONE, \
                 f["follow_up"].to_numpy(), f["pcode"].to_numpy(), f["weight"].to_numpy(), masks
         if not isinstance(data, pd.DataFrame):
             raise TypeError(f"fit expects a DurationRiskSets or a pandas DataFrame, found {type(data).__name__}")
@@ -406,7 +469,10 @@ class DurationEffects:
         w = data[weight].to_numpy(dtype=float) if weight else np.ones(len(data))
         clusters = pd.factorize(data[cluster])[0]
         masks = {"all": np.ones(len(data), dtype=bool)} if groups is None else groups
-        return data, xe.to_numpy(dtype=float), xs.to_numpy(dtype=float), ys, \
+        names = list(dict.fromkeys([*xe.columns, *xs.columns]))
+        e_cols = None if names == list(xe.columns) else [names.index(c) for c in xe.columns]
+        x = _Columns(data[names].to_numpy(dtype=float))
+        return data, (x, e_cols, [names.index(c) for c in xs.columns]), ys, \
             data[treatment].astype(str).to_numpy(), str(control), fu, clusters, w, masks
 
     # --- fit ------------------------------------------------------------------------------------
@@ -433,7 +499,7 @@ class DurationEffects:
             raise ValueError(f"alpha={self.alpha!r} must lie in (0, 1) and trim={self.trim!r} in [0.5, 1]")
         n_rep = check_n_rep(self.n_rep)
         cap = _check_budget(self.max_train_rows)
-        f, xe, xo, ys, treat, control, follow, clusters, w, masks = self._inputs(
+        f, (x, e_cols, o_cols), ys, treat, control, follow, clusters, w, masks = self._inputs(
             data, covariates, propensity_covariates, outcomes, treatment, control, follow_up, cluster, weight, groups)
         progs = sorted(set(treat) - {control})
         if not progs or not (treat == control).any():
@@ -456,23 +522,25 @@ class DurationEffects:
         for seed in seeds:
             clf = self.propensity_model if self.propensity_model is not None else default_classifier(seed)
             folds = GroupKFold(n_splits=self.n_folds, shuffle=True, random_state=seed)
-            for i, (train, test) in enumerate(folds.split(xe, t, groups=clusters)):
+            for i, (train, test) in enumerate(folds.split(t, t, groups=clusters)):
                 absent = [labels[k] for k in range(len(labels)) if not (t[train] == k).any()]
                 if absent:
                     raise InsufficientDataError(f"duration effects: {', '.join(absent)} too rare for every fold's "
                                                 f"training rows ({self.n_folds} folds)", tables=("effects_curves",))
                 tasks.append(((train, test), clf, seed + i))
-        parts = map_tasks(partial(_fold_task, xe=xe, xo=xo, t=t, w=w, follow=follow, ys=ys, months=M,
-                                  n_labels=len(labels), cap=cap), tasks, self.parallel)
+        parts = map_tasks(partial(_fold_task, x=x, e_cols=e_cols, o_cols=o_cols, t=t, w=w, follow=follow, ys=ys,
+                                  months=M, n_labels=len(labels), cap=cap), tasks, self.parallel)
+        del x  # the scores need the folds' predictions only
         band_rng = np.random.default_rng(np.random.SeedSequence([first, 14]))
         gauss = band_rng.standard_normal((BAND_DRAWS, M))
         from threadpoolctl import threadpool_limits
 
         splits = []
-        for s in range(n_rep):
+        for _ in range(n_rep):
+            split_parts, parts[:self.n_folds] = parts[:self.n_folds], []  # released as they are read
             with threadpool_limits(1):  # small dense algebra: BLAS threads only contend on a busy machine
-                splits.append(self._scores(parts[s * self.n_folds:(s + 1) * self.n_folds], t, w, follow, ys,
-                                           clusters, masks, labels, M, horizons, gauss))
+                splits.append(self._scores(split_parts, t, w, follow, ys, clusters, masks, labels, M, horizons,
+                                           gauss))
         curves, rmst = self._aggregate([sp[:2] for sp in splits], labels[1:], horizons)
         sens = sensitivity_table([(p, o, i, *inputs) for i, sp in enumerate(splits) for p, o, *inputs in sp[2]],
                                  c_y=self.c_y, c_t=self.c_t, rho=self.rho, alpha=self.alpha)
@@ -481,6 +549,8 @@ class DurationEffects:
                                                        ignore_index=True), sensitivity=sens)
 
     def _scores(self, parts, t, w, follow, ys, clusters, masks, labels, M, horizons, gauss):
+        """Curves, restricted means and sensitivity inputs of one fold split; ``parts`` (the folds'
+        predictions) is emptied as it is read."""
         from scipy import sparse
         from scipy.stats import norm
 
@@ -488,14 +558,23 @@ class DurationEffects:
         e = np.zeros((n, len(labels)))
         pi = np.zeros((n, M), dtype=np.float32)
         mu0 = {o: np.zeros((n, M), dtype=np.float32) for o in ys}
-        mu1 = {o: np.zeros((n, M), dtype=np.float32) for o in ys}
-        for test, proba, pi_f, mu in parts:
+        # mu1 is read on the starts' rows only: kept for them alone, at their position among the starts
+        starts = np.flatnonzero(t > 0)
+        at_start = np.full(n, -1, dtype=np.int64)
+        at_start[starts] = np.arange(len(starts))
+        mu1 = {o: np.zeros((len(starts), M), dtype=np.float32) for o in ys}
+        while parts:  # the test folds are disjoint: the order does not matter, and each fold is freed once copied
+            test, proba, pi_f, mu = parts.pop()
             e[test] = proba
             pi[test] = pi_f
             for (o, k), (rows, pred) in mu.items():
-                (mu0 if k == 0 else mu1)[o][test[rows]] = pred
-        pi = np.maximum(pi, PI_FLOOR)
-        obs = np.arange(1, M + 1)[None, :] <= np.minimum(follow, M)[:, None]
+                if k == 0:
+                    mu0[o][test[rows]] = pred
+                else:
+                    mu1[o][at_start[test[rows]]] = pred
+            del test, proba, pi_f, mu
+        np.maximum(pi, PI_FLOOR, out=pi)
+        fu = np.minimum(follow, M)
         z = norm.ppf(1 - self.alpha / 2)
         ccodes, uniq = pd.factorize(clusters)
         curves, rmst, sens = [], [], []
@@ -507,22 +586,20 @@ class DurationEffects:
             odds = np.where(c, w * cond / (1 - np.minimum(cond, 1 - 1e-9)), 0.0)
             rows = np.flatnonzero(keep)
             dr = d[rows]
-            obs_r = obs[rows]
-            obs_f = obs_r.astype(float)
-            r = np.where(obs_r, 1.0 / pi[rows], 0.0)
+            fu_r = fu[rows]
             cl = ccodes[rows]
             group_rows = {}
             for g, gm in masks.items():
                 sel = gm[rows]
                 n1 = int((dr & sel).sum())
                 if n1 >= 2:
-                    a = sparse.csr_matrix((sel.astype(float), (cl, np.arange(len(rows)))), shape=(len(uniq), len(rows)))
+                    # the group's rows only: the rows outside it would add 0 x psi, which changes no sum
+                    a = sparse.csr_matrix((np.ones(int(sel.sum())), (cl[sel], np.flatnonzero(sel))),
+                                          shape=(len(uniq), len(rows)))
                     group_rows[g] = (sel, n1, a, a @ dr.astype(float))
             for o, y in ys.items():
-                yy = y[rows].astype(float)
-                m0, m1 = mu0[o][rows].astype(float), mu1[o][rows].astype(float)
-                psi = np.where(dr[:, None], m1 - m0 + r * (yy - m1), -odds[rows][:, None] * r * (yy - m0))
-                psi[~np.isfinite(psi)] = 0.0  # censored cells: r = 0 (their y is the -1 placeholder)
+                sens_h = horizons if o == "on_bijstand" and "all" in group_rows else ()
+                psi, sums = _score_rows(rows, dr, y, mu0[o], mu1[o], at_start, pi, odds[rows], fu_r, sens_h)
                 for g, (sel, n1, a, sd) in group_rows.items():
                     theta = (sel.astype(float) @ psi) / n1
                     inf = (a @ psi - sd[:, None] * theta[None, :]) / n1  # person-clustered, persons x months
@@ -531,10 +608,9 @@ class DurationEffects:
                     cov = inf.T @ inf * (g_n / (g_n - 1) if g_n > 1 else 1.0)
                     se = np.sqrt(np.clip(np.diag(cov), 0, None))
                     crit = _sup_t(cov, se, gauss, 1 - self.alpha)
-                    at_risk = (dr & sel).astype(float) @ obs_f
                     curves.append(pd.DataFrame({"programme": prog, "group": g, "outcome": o, "month": np.arange(1, M + 1),
                                                 "method": "dml", "estimate": theta, "std_error": se,
-                                                "crit": crit, "n_treated": n1, "n_at_risk": at_risk.astype(int)}))
+                                                "crit": crit, "n_treated": n1, "n_at_risk": _at_risk(fu_r[dr & sel], M)}))
                     if o == "on_bijstand":
                         for h in horizons:
                             est = float(theta[:h].sum())
@@ -542,9 +618,11 @@ class DurationEffects:
                             rmst.append(dict(programme=prog, group=g, outcome=f"{RMST_PREFIX}{h}m", method="dml",
                                              estimate=est, std_error=sv, ci_lower=est - z * sv, ci_upper=est + z * sv,
                                              n_treated=n1, n_control=int((c[rows] & sel).sum())))
-                if o == "on_bijstand" and "all" in group_rows:
-                    sens.extend(_rmst_sensitivity(prog, yy, m0, m1, r, obs_r, pi[rows], dr, cond[rows], w[rows], cl,
-                                                  len(uniq), horizons))
+                del psi
+                if sens_h:
+                    sens.extend(_sensitivity_from_sums(prog, sums, {h: fu_r >= h for h in horizons},
+                                                       {h: pi[rows, h - 1] for h in horizons}, dr, cond[rows], w[rows],
+                                                       cl, len(uniq), horizons))
         cols = ["programme", "group", "outcome", "month", "method", "estimate", "std_error", "crit", "n_treated",
                 "n_at_risk"]
         return (pd.concat(curves, ignore_index=True) if curves else pd.DataFrame(columns=cols),
@@ -596,21 +674,70 @@ def _rmst_sensitivity(prog, y, mu0, mu1, r, obs, pi, d, cond, w, clusters, n_clu
     censoring noise and overstate it). Censoring is taken as not confounded (the hidden confounder
     acts on take-up and outcome, as in the uncensored bounds).
     """
+    return _sensitivity_from_sums(prog, _horizon_sums(y, mu0, mu1, r, obs, d, horizons),
+                                  {h: obs[:, h - 1] for h in horizons}, {h: pi[:, h - 1] for h in horizons}, d, cond,
+                                  w, clusters, n_clusters, horizons)
+
+
+def _horizon_sums(y, mu0, mu1, r, obs, d, horizons):
+    """Per horizon L, the row sums over m <= L of mu0, mu1, the weighted residuals R_m / pi_m (Y_m - mu_D,m)
+    and the observed Y_m (on rows observed to L): what :func:`_rmst_sensitivity` needs of the
+    (rows x months) arrays. Sums within a row, so blocks of rows give the same values."""
+    if not horizons:
+        return {}
+    resid_terms = np.where(d[:, None], r * (y - mu1), r * (y - mu0))
+    return {h: (mu0[:, :h].sum(axis=1), mu1[:, :h].sum(axis=1), resid_terms[:, :h].sum(axis=1),
+                np.where(obs[:, h - 1][:, None], y[:, :h], 0.0).sum(axis=1)) for h in horizons}
+
+
+def _sensitivity_from_sums(prog, sums, full, pi, d, cond, w, clusters, n_clusters, horizons):
+    """:func:`_rmst_sensitivity` from :func:`_horizon_sums`; ``full`` and ``pi``: per horizon L, the
+    rows observed to L and their pi_L."""
     out = []
     wd = np.where(d, 1.0, w)
     cond = np.minimum(cond, 1 - 1e-9)
-    resid_terms = np.where(d[:, None], r * (y - mu1), r * (y - mu0))
     persons = int(np.unique(clusters[d]).size)
     for h in horizons:
-        m0, m1 = mu0[:, :h].sum(axis=1), mu1[:, :h].sum(axis=1)
+        m0, m1, resid, y_obs = sums[h]
         mu_d = np.where(d, m1, m0)
-        pseudo = mu_d + resid_terms[:, :h].sum(axis=1)
-        full = obs[:, h - 1]
-        sq = np.where(full, (np.where(full[:, None], y[:, :h], 0.0).sum(axis=1) - mu_d) ** 2 / pi[:, h - 1], 0.0)
+        pseudo = mu_d + resid
+        sq = np.where(full[h], (y_obs - mu_d) ** 2 / pi[h], 0.0)
         inputs = att_sensitivity_inputs(pseudo, d, ~d, m0, m1, cond, wd, np.ones(len(d), dtype=bool), clusters,
                                         n_clusters, sq_resid=sq)
         out.append((prog, f"{RMST_PREFIX}{h}m", *inputs, persons))
     return out
+
+
+def _score_rows(rows, d, y, mu0, mu1, at_start, pi, odds, fu, horizons):
+    """The score psi (rows x months, float64) of one programme and outcome, and with ``horizons``
+    the row sums of :func:`_horizon_sums`. Built in blocks of rows: the float64 copies of the
+    outcomes and nuisances exist for one block at a time; every step is elementwise or a sum
+    within a row, so the values are those of whole-array copies."""
+    n, M = len(rows), mu0.shape[1]
+    psi = np.empty((n, M))
+    sums = {h: tuple(np.empty(n) for _ in range(4)) for h in horizons}
+    months = np.arange(1, M + 1)[None, :]
+    for s in range(0, n, SCORE_BLOCK_ROWS):
+        b = slice(s, s + SCORE_BLOCK_ROWS)
+        rb, db = rows[b], d[b]
+        obs = months <= fu[b][:, None]
+        r = np.where(obs, 1.0 / pi[rb], 0.0)
+        yy = y[rb].astype(float)
+        m0 = mu0[rb].astype(float)
+        m1 = np.zeros_like(m0)
+        m1[db] = mu1[at_start[rb[db]]]
+        p = np.where(db[:, None], m1 - m0 + r * (yy - m1), -odds[b][:, None] * r * (yy - m0))
+        p[~np.isfinite(p)] = 0.0  # censored cells: r = 0 (their y is the -1 placeholder)
+        psi[b] = p
+        for h, block in _horizon_sums(yy, m0, m1, r, obs, db, horizons).items():
+            for acc, v in zip(sums[h], block, strict=True):
+                acc[b] = v
+    return psi, sums
+
+
+def _at_risk(fu, months):
+    """Rows observed at m = 1..months (follow-up fu >= m), counted."""
+    return np.cumsum(np.bincount(fu, minlength=months + 1)[::-1])[::-1][1:months + 1]
 
 
 def _sup_t(cov, se, gauss, level):
