@@ -15,7 +15,7 @@ from .settings import DEFAULT_COVARIATES
 from .spells import bijstand_rows, spells_by_id
 from .terms import Terms
 from .timing_of_events import HORIZONS, TimingOfEvents, TimingOfEventsResults, band_dummies
-from .toe_kernels import stay_curves
+from .toe_kernels import exit_probabilities
 from .toe_likelihood import PROCESSES, Block, Likelihood
 
 #: The run's settings (``reintegration-effects run``, survival step): every covariate of the exit
@@ -128,7 +128,7 @@ def _posterior(res: TimingOfEventsResults, theta: np.ndarray, sublik) -> np.ndar
 
 def _implied_design(res: TimingOfEventsResults, horizons, W, remap) -> dict:
     """What :func:`_implied` needs of each programme's starters that does not depend on the
-    parameters (built once for the estimate and every step of the numerical Jacobian)."""
+    parameters."""
     prep, st = res.prep, res.prep.starters
     H = max(horizons)
     out = {}
@@ -147,47 +147,69 @@ def _implied_design(res: TimingOfEventsResults, horizons, W, remap) -> dict:
     return out
 
 
-def _implied(res: TimingOfEventsResults, theta: np.ndarray, horizons, design: dict) -> np.ndarray:
+def _implied(res: TimingOfEventsResults, theta: np.ndarray, horizons, design: dict) -> tuple[np.ndarray, np.ndarray]:
     """P(leaving bijstand within h months after the start) with and without the programme terms,
     averaged over each programme's starters and their posterior mass-point probabilities (in
-    ``design``, from :func:`_implied_design`): array (labels, horizons, 2)."""
+    ``design``, from :func:`_implied_design`): array (labels, horizons, 2), and its derivatives
+    with respect to ``theta`` (labels, horizons, 2, parameters; the posteriors held)."""
     prep, K = res.prep, res.n_points
     lay = prep.lik.layout(K)
+    sl = lay.slices()
     bw, bo, _, V, a = lay.unpack(theta)
     H = max(horizons)
-    nb = len(prep.bands)
+    hs = np.array(sorted(set(horizons)), dtype=np.int64)
+    order = [int(np.searchsorted(hs, h)) for h in horizons]
+    nb, nc = len(prep.bands), prep.n_cov
     names = prep.exit_names
     out = np.full((len(prep.labels), len(horizons), 2), np.nan)
+    jac = np.zeros((len(prep.labels), len(horizons), 2, len(theta)))
+    shift = np.ascontiguousarray(V[:, :2])
     for li, lab in enumerate(prep.labels):
         if lab not in design:
             continue
         dz = design[lab]
         C, w, band, lock = dz["C"], dz["w"], dz["band"], dz["lock"]
-        sel = range(dz["n"])
-        base_w = bw[:nb][band] + np.repeat(C @ bw[nb:nb + prep.n_cov], H)
-        base_o = bo[:nb][band] + np.repeat(C @ bo[nb:nb + prep.n_cov], H)
-        pw, po = np.zeros(len(base_w)), np.zeros(len(base_w))
+        base_w = bw[:nb][band] + np.repeat(C @ bw[nb:nb + nc], H)
+        base_o = bo[:nb][band] + np.repeat(C @ bo[nb:nb + nc], H)
         post = names.index(f"programme={lab}")
-        pw += bw[post] * ~lock if lab in prep.lock_labels else bw[post]
-        po += bo[post] * ~lock if lab in prep.lock_labels else bo[post]
-        if lab in prep.lock_labels:
-            li_ = names.index(f"programme={lab}:lock_in")
-            pw += bw[li_] * lock
-            po += bo[li_] * lock
-        shift = np.ascontiguousarray(V[:, :2])
-        for t, (ew_p, eo_p) in enumerate(((pw, po), (0.0, 0.0))):
-            surv = np.zeros((len(sel), H))  # P(still on bijstand) per month; the same in both forms
-            stay_curves(base_w + ew_p, base_o + eo_p, shift, w, H, surv)
-            for hi, h in enumerate(horizons):
-                out[li, hi, t] = float(np.mean(1.0 - surv[:, h - 1]))
-    return out
+        has_lock = lab in prep.lock_labels
+        li_ = names.index(f"programme={lab}:lock_in") if has_lock else None
+        post_on = ~lock if has_lock else np.ones(len(lock), dtype=bool)
+        lock_on = lock if has_lock else np.zeros(len(lock), dtype=bool)
+        no_term = np.zeros(len(lock), dtype=bool)
+        for t in (0, 1):  # with the programme terms, without
+            ew, eo = base_w.copy(), base_o.copy()
+            if t == 0:
+                ew[post_on] += bw[post]
+                eo[post_on] += bo[post]
+                if has_lock:
+                    ew[lock_on] += bw[li_]
+                    eo[lock_on] += bo[li_]
+            value, g_band = np.zeros(len(hs)), np.zeros((len(hs), 2, nb))
+            g_cov, g_post, g_lock = np.zeros((dz["n"], len(hs), 2)), np.zeros((len(hs), 2)), np.zeros((len(hs), 2))
+            g_point = np.zeros((len(hs), K, 2))
+            exit_probabilities(ew, eo, shift, w, H, hs, band, post_on if t == 0 else no_term,
+                               lock_on if t == 0 else no_term, value, g_band, g_cov, g_post, g_lock, g_point)
+            for hi, o in enumerate(order):
+                out[li, hi, t] = value[o]
+                for c, block in ((0, sl["work"]), (1, sl["other"])):
+                    row = jac[li, hi, t]
+                    row[block.start:block.start + nb] = g_band[o, c]
+                    row[block.start + nb:block.start + nb + nc] = C.T @ g_cov[:, o, c]
+                    if t == 0:
+                        row[block.start + post] = g_post[o, c]
+                        if has_lock:
+                            row[block.start + li_] = g_lock[o, c]
+                    for k in range(1, K):
+                        row[sl["points"].start + 3 * (k - 1) + c] = g_point[o, k, c]
+    return out, jac
 
 
 def implied_effects(res: TimingOfEventsResults, horizons: Sequence[int] = HORIZONS) -> pd.DataFrame:
     """Implied P(leaving bijstand within h months of the start) for each programme's starters, with
     and without the programme terms (covariates held at the start month, duration advancing, the
     lock-in as long as the starter's programme covered month ends), and their difference; delta-
-    method standard errors (numerical gradient over the exit hazards' parameters and the mass
+    method standard errors (analytic gradient over the exit hazards' parameters and the mass
     points, the starters' posterior point probabilities held at their estimate: their own sampling
     variation is left out of the standard error). Leaving bijstand = the first exit of the spell; a
     later return is not counted (unlike ``off_bijstand_12m``)."""
@@ -195,18 +217,10 @@ def implied_effects(res: TimingOfEventsResults, horizons: Sequence[int] = HORIZO
     sublik, remap = _starter_likelihood(res)
     W = _posterior(res, res.params_, sublik)
     design = _implied_design(res, horizons, W, remap)
-    f0 = _implied(res, res.params_, horizons, design)
+    f0, d0 = _implied(res, res.params_, horizons, design)
     vals = np.concatenate([f0.reshape(-1, 2), (f0[..., 0] - f0[..., 1]).reshape(-1, 1)], axis=1).ravel()
-    J = np.zeros((len(vals), len(res.params_)))
-    sl = res.prep.lik.layout(res.n_points).slices()
-    used = np.r_[np.arange(sl["work"].start, sl["other"].stop), np.arange(sl["points"].start, sl["points"].stop)]
-    for i in used:
-        h = 1e-5 * max(1.0, abs(res.params_[i]))
-        tp = res.params_.copy()
-        tp[i] += h
-        fp = _implied(res, tp, horizons, design)
-        vp = np.concatenate([fp.reshape(-1, 2), (fp[..., 0] - fp[..., 1]).reshape(-1, 1)], axis=1).ravel()
-        J[:, i] = (vp - vals) / h
+    J = np.concatenate([d0.reshape(-1, 2, d0.shape[-1]), (d0[:, :, 0] - d0[:, :, 1]).reshape(-1, 1, d0.shape[-1])],
+                       axis=1).reshape(len(vals), -1)
     se = np.sqrt(np.clip(np.einsum("ij,jk,ik->i", J, res.cov_, J), 0, None))
     zc = stats.norm.ppf(1 - res.alpha / 2)
     rows = []

@@ -103,19 +103,57 @@ def person_design_sums(indptr, indices, data, pid, R, offsets, G):
 
 
 @njit(cache=True)
-def stay_curves(eta_w, eta_o, shift, w, months, out):
-    """Mixture probability of still being on bijstand after each month: ``out[i, j]`` (starters,
-    months) gets sum_k w[i, k] exp(-sum_{m <= j} H_k(i, m)), with the grouped form's no-exit term
-    ``-H`` and ``eta_w``/``eta_o`` the starters' monthly linear predictors laid out starter by starter."""
+def exit_probabilities(eta_w, eta_o, shift, w, months, horizons, band, post, lock, value, g_band, g_cov, g_post,
+                       g_lock, g_point):
+    """Mixture probability of having left bijstand within each horizon, averaged over starters, and
+    its derivatives with respect to the exit hazards' coefficients and the points' shifts.
+
+    Starter i's months m = 0..months-1 (rows i * months + m of ``eta_w``/``eta_o``, the linear
+    predictors of exit to work and elsewhere without the point's shift) have the grouped form's
+    no-exit term -H, so P(still on bijstand after month j | point k) = S_ik(j) = exp(-sum_{m <= j}
+    (h_w + h_o)); with the starters' point probabilities ``w`` (starters, points), ``value[h]`` gets
+    mean_i (1 - sum_k w_ik S_ik(h - 1)). Its derivative with respect to a coefficient whose term
+    x(i, m) enters eta_c is mean_i sum_k w_ik S_ik(h - 1) sum_{m < h} h_c x(i, m) (0 where the
+    predictor is clipped). Terms: the duration band of the month (``band``, into ``g_band[h, c,
+    band]``), the starter's covariates (constant over months: ``g_cov[i, h, c]``, the coefficient
+    of covariate j is then sum_i C_ij g_cov[i, h, c]), the programme term (months with ``post``,
+    ``g_post[h, c]``), its lock-in term (months with ``lock``, ``g_lock[h, c]``) and each point's
+    shift (``g_point[h, k, c]``). Hand-written: no library differentiates this mixture."""
     n, K = w.shape
+    nb = g_band.shape[2]
+    cb = np.zeros((2, nb))
+    ct, cp, cl, hz = np.zeros(2), np.zeros(2), np.zeros(2), np.zeros(2)
     for i in range(n):
         for k in range(K):
             cum = 0.0
+            cb[:, :] = 0.0
+            ct[:] = 0.0
+            cp[:] = 0.0
+            cl[:] = 0.0
+            hi = 0
             for j in range(months):
                 r = i * months + j
-                a = eta_w[r] + shift[k, 0]
-                b = eta_o[r] + shift[k, 1]
-                a = min(max(a, ETA_LOW), ETA_HIGH)
-                b = min(max(b, ETA_LOW), ETA_HIGH)
-                cum -= math.exp(a) + math.exp(b)
-                out[i, j] += w[i, k] * math.exp(cum)
+                for c in range(2):
+                    e = (eta_w[r] if c == 0 else eta_o[r]) + shift[k, c]
+                    on = ETA_LOW < e < ETA_HIGH
+                    e = min(max(e, ETA_LOW), ETA_HIGH)
+                    hz[c] = math.exp(e)
+                    cum -= hz[c]
+                    if on:
+                        cb[c, band[r]] += hz[c]
+                        ct[c] += hz[c]
+                        if post[r]:
+                            cp[c] += hz[c]
+                        if lock[r]:
+                            cl[c] += hz[c]
+                while hi < len(horizons) and horizons[hi] == j + 1:
+                    f = w[i, k] * math.exp(cum) / n
+                    value[hi] += (w[i, k] - w[i, k] * math.exp(cum)) / n
+                    for c in range(2):
+                        for b in range(nb):
+                            g_band[hi, c, b] += f * cb[c, b]
+                        g_cov[i, hi, c] += f * ct[c]
+                        g_post[hi, c] += f * cp[c]
+                        g_lock[hi, c] += f * cl[c]
+                        g_point[hi, k, c] += f * ct[c]
+                    hi += 1
