@@ -493,7 +493,7 @@ class DynamicMatching:
         f = risk.frame
         x_all = matching_design(f)
         seeds = task_seeds(self.random_state, len(risk.programmes))
-        parts = map_tasks(partial(_match_programme, frame=f, x_all=x_all, model=self),
+        parts = map_tasks(partial(_match_programme, frame=_matching_columns(f, self.outcomes), x_all=x_all, model=self),
                           list(zip(risk.programmes, seeds, strict=True)), self.parallel)
         rows = [r for p in parts for r in p[0]]
         balances = [p[1] for p in parts]
@@ -507,6 +507,14 @@ class DynamicMatching:
             propensity=pd.concat(props, ignore_index=True) if props else pd.DataFrame(),
             model=self,
         )
+
+
+def _matching_columns(frame: pd.DataFrame, outcomes) -> pd.DataFrame:
+    """The columns :func:`_match_programme` reads, text as categories: each worker receives the
+    frame, and its text columns (person ids, labels) were most of its size."""
+    cols = ["treatment", "weight", "month_index", "spell_month", "pcode", *outcomes, *GROUP_COLUMNS.values()]
+    slim = frame[list(dict.fromkeys(cols))]
+    return slim.astype({c: "category" for c in slim.columns if slim[c].dtype == object})
 
 
 def _match_programme(task, *, frame: pd.DataFrame, x_all: pd.DataFrame, model: DynamicMatching):
