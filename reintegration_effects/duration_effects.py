@@ -236,11 +236,6 @@ class _Columns:
         return out
 
 
-def _rows(x, rows, cols):
-    """Rows ``rows`` of ``x`` (a :class:`_Columns`) in the columns ``cols`` (None: all), float64."""
-    return x.take(rows, cols)
-
-
 def _scaling(x_train):
     """Means and standard deviations (zero replaced by 1) of the training rows' columns."""
     mu, sd = x_train.mean(axis=0), x_train.std(axis=0)
@@ -340,11 +335,11 @@ def _fold_task(task, *, x, e_cols, o_cols, t, w, follow, ys, months, n_labels, c
     rng = np.random.default_rng(seed)
     controls = t == 0
     tr_e, w_e = _thin_rows(train, controls, w, cap, rng)
-    model = clone(clf).fit(_rows(x, tr_e, e_cols), t[tr_e], sample_weight=w_e)
+    model = clone(clf).fit(x.take(tr_e, e_cols), t[tr_e], sample_weight=w_e)
     proba = np.zeros((len(test), n_labels))
-    proba[:, model.classes_] = model.predict_proba(_rows(x, test, e_cols))
-    mu_x, sd_x = _scaling(_rows(x, train, o_cols))
-    x_te, x_e = ((_rows(x, r, o_cols) - mu_x) / sd_x for r in (test, tr_e))
+    proba[:, model.classes_] = model.predict_proba(x.take(test, e_cols))
+    mu_x, sd_x = _scaling(x.take(train, o_cols))
+    x_te, x_e = ((x.take(r, o_cols) - mu_x) / sd_x for r in (test, tr_e))
     # the censoring model on the propensity's (thinned, reweighted) training rows: the same estimand, a third of the cost
     pi = _censoring_logit(x_e, t[tr_e], follow[tr_e], w_e, months, rng, x_te, t[test], n_labels)
     del x_e

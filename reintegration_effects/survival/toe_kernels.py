@@ -147,8 +147,9 @@ def exit_probabilities(eta_w, eta_o, shift, w, months, horizons, band, post, loc
                         if lock[r]:
                             cl[c] += hz[c]
                 while hi < len(horizons) and horizons[hi] == j + 1:
-                    f = w[i, k] * math.exp(cum) / n
-                    value[hi] += (w[i, k] - w[i, k] * math.exp(cum)) / n
+                    ws = w[i, k] * math.exp(cum)
+                    f = ws / n
+                    value[hi] += (w[i, k] - ws) / n
                     for c in range(2):
                         for b in range(nb):
                             g_band[hi, c, b] += f * cb[c, b]
