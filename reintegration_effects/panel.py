@@ -35,7 +35,14 @@ _S = {s: i for i, s in enumerate(STATUS_ORDER)}
 
 def month_number(dates) -> np.ndarray:
     """Absolute month number (year * 12 + month - 1) of each date; NaT -> a very large number."""
-    d = pd.DatetimeIndex(pd.to_datetime(pd.Series(dates), errors="raise"))
+    s = dates if isinstance(dates, pd.Series) else pd.Series(dates)
+    if s.dtype.kind == "M" and getattr(s.dtype, "tz", None) is None:
+        # numpy datetime64 columns: months since 1970 directly (pandas' to_datetime would iterate
+        # the values as Timestamps to decide on caching)
+        v = s.to_numpy()
+        m = v.astype("datetime64[M]").astype(np.int64) + 1970 * 12
+        return np.where(np.isnat(v), np.iinfo(np.int32).max, m)
+    d = pd.DatetimeIndex(pd.to_datetime(s, errors="raise"))
     out = (d.year.to_numpy(dtype="float64") * 12 + d.month.to_numpy(dtype="float64") - 1)
     return np.where(np.isnan(out), np.iinfo(np.int32).max, out).astype(np.int64)
 
@@ -52,8 +59,8 @@ def covered_months(start, end) -> tuple[np.ndarray, np.ndarray]:
 
     An open end (NaT) covers every later month (returned as a very large number).
     """
-    s = pd.to_datetime(pd.Series(start)).reset_index(drop=True)
-    e = pd.to_datetime(pd.Series(end)).reset_index(drop=True)
+    s, e = (pd.Series(v) for v in (start, end))
+    s, e = ((v if v.dtype.kind == "M" else pd.to_datetime(v)).reset_index(drop=True) for v in (s, e))
     first = month_number(s)
     last = month_number(e)
     is_month_end = (e + pd.offsets.Day(1)).dt.day.eq(1).to_numpy()

@@ -240,3 +240,14 @@ def test_the_panel_does_not_depend_on_the_chunk_of_persons(monkeypatch, tmp_path
         pd.testing.assert_frame_equal(chunked.months, whole.months)
         pd.testing.assert_frame_equal(chunked.spells, whole.spells)
     assert whole.months["bijstand"].sum() > 0 and (whole.months["spell_id"] >= 0).any()
+
+
+def test_month_number_of_datetime_columns_equals_the_calendar_fields():
+    """The datetime64 fast path gives year * 12 + month - 1 (the pandas fields), NaT -> the
+    open-end number, before 1970 too, in every datetime unit and for text input."""
+    rng = np.random.default_rng(0)
+    d = pd.Series(pd.Timestamp("1900-01-01") + pd.to_timedelta(rng.integers(0, 60_000, 500), "D"))
+    d[::7] = pd.NaT
+    fields = np.where(d.isna(), np.iinfo(np.int32).max, d.dt.year.fillna(0) * 12 + d.dt.month.fillna(1) - 1)
+    for v in (d, d.astype("datetime64[s]"), d.to_numpy(), d.dt.strftime("%Y-%m-%d")):
+        np.testing.assert_array_equal(month_number(v), fields.astype(np.int64))

@@ -679,3 +679,71 @@ def test_reentry_cells_from_durations_equal_expanded_person_months(sims):
     cols = list(slow.cells_.columns)
     pd.testing.assert_frame_equal(fast.cells_.sort_values(cols).reset_index(drop=True).astype(float),
                                   slow.cells_.sort_values(cols).reset_index(drop=True).astype(float))
+
+
+def _random_cells(seed: int = 5, n: int = 3000):
+    """Collapsed cells with 0/1 terms (bit patterns), two non-0/1 terms, counts above one."""
+    rng = np.random.default_rng(seed)
+    terms = sv.grouped.Terms(n)
+    for j in range(6):
+        terms.add_binary(f"b{j}", rng.random(n) < 0.2 + 0.1 * j)
+    terms.add_column("h1", rng.integers(0, 37, n).astype(np.int8), lambda v: v.astype(np.float32) / np.float32(12))
+    terms.add_column("h2", rng.normal(size=n))
+    time = rng.integers(1, 40, n)
+    event = (rng.random(n) < 0.08).astype(np.int8)
+    return sv.grouped.Cells.from_rows(terms, time, {"event": event}, n_at=rng.integers(1, 4, n))
+
+
+@pytest.mark.parametrize("link", ["cloglog", "poisson"])
+@pytest.mark.parametrize("info", ["observed", "expected", "both"])
+def test_compiled_pass_equals_the_numpy_pass(link, info, monkeypatch):
+    """The compiled cell loop gives the numpy pass's likelihood, scores and information blocks
+    (sums in another order: relative differences of rounding size), with inactive intervals and
+    a subset of the terms; and the same bits whatever the number of threads."""
+    cells = _random_cells()
+    assert cells.patterns is not None
+    ev = cells.events["event"]
+    names = ["b0", "h1", "b2", "b3", "h2", "b5"]
+    rng = np.random.default_rng(1)
+    active = np.ones(len(cells.band_labels), bool)
+    active[[0, 5]] = False
+    alpha, beta = rng.normal(-2.5, 0.3, active.sum()), rng.normal(0, 0.2, len(names))
+    ref = sv.grouped.grouped_pass(cells, ev, names, active, alpha, beta, link, info, compiled=False)
+    monkeypatch.setattr(sv.grouped, "_CHUNK_CELLS", 64)  # many chunks, so several parts
+    got = [sv.grouped._compiled_pass(cells, ev, names, active, alpha, beta, link, info, threads=t) for t in (1, 3)]
+    for field in ("ga", "gb", "D", "C", "A"):
+        np.testing.assert_allclose(getattr(got[0], field), getattr(ref, field), rtol=1e-12, atol=1e-12)
+        np.testing.assert_array_equal(getattr(got[0], field), getattr(got[1], field))
+    assert got[0].ll == pytest.approx(ref.ll, rel=1e-13)
+    assert got[0].ll == got[1].ll
+    if ref.expected is not None:
+        for a, b in zip(got[0].expected, ref.expected, strict=True):
+            np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+    assert sv.grouped.grouped_pass(cells, ev, names, active, alpha, beta, link, info).ll == got[0].ll
+
+
+def test_collapsed_cells_carry_the_patterns_of_their_terms():
+    """The patterns numbered while collapsing (from the rows) describe each cell's 0/1 terms, as
+    the patterns found from the cells' own terms do."""
+    cells = _random_cells(seed=8)
+    pat = cells.patterns
+    binary = [c for c in cells.names if cells.terms.is_binary(c)]
+    bits = np.column_stack([cells.terms.column(c) for c in binary])
+    np.testing.assert_array_equal(pat.table[pat.pid][:, [pat.col[c] for c in binary]], bits)
+    fresh = sv.grouped._Patterns.of(cells.terms)
+    assert fresh.n == pat.n
+
+
+def test_words_pack_every_plane_into_the_row_bits():
+    rng = np.random.default_rng(2)
+    for n, k in ((0, 3), (13, 5), (1001, 64), (999, 70)):
+        terms = sv.grouped.Terms(n)
+        for j in range(k):
+            terms.add_binary(f"t{j}", rng.random(n) < 0.3)
+        for lo, hi in ((0, n), (8 * (n > 16), max(n - 3, 8 * (n > 16)))):
+            got = terms.words(terms.names, lo, hi)
+            for g, w in enumerate(got):
+                ref = np.zeros(hi - lo, dtype=np.uint64)
+                for j, c in enumerate(terms.names[64 * g:64 * g + 64]):
+                    ref |= terms.on(c)[lo:hi].astype(np.uint64) << np.uint64(j)
+                np.testing.assert_array_equal(w, ref)

@@ -121,6 +121,13 @@ class Terms:
         """The 0/1 terms ``names`` of rows ``lo:hi`` packed into one uint64 per row and 64 terms:
         the bit pattern of each row, a ready collapse key for all dummies at once."""
         out = []
+        if lo % 8 == 0:  # compiled: no per-row byte temporaries (whole bytes of the planes)
+            from .grouped_kernels import pack_words
+
+            for g in range(0, len(names), 64):
+                planes = np.stack([self._planes[c][lo >> 3:(hi + 7) >> 3] for c in names[g:g + 64]])
+                out.append(pack_words(planes, hi - lo))
+            return out
         for g in range(0, len(names), 64):
             group = names[g:g + 64]
             bits = np.unpackbits(np.stack([self._planes[c][lo >> 3:(hi + 7) >> 3] for c in group]), axis=1,
