@@ -29,7 +29,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results" / "results.csv"
 DATA = HERE / "data"
-CASES = ("panel", "survival", "flows", "effects", "duration", "run")
+CASES = ("panel", "survival", "exit_design", "flows", "effects", "duration", "run")
 KEYS = ["when", "case", "variant", "persons", "rows", "seconds", "process_seconds", "process_peak_gib",
         "peak_gib", "error", "note"]
 

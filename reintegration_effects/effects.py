@@ -525,7 +525,8 @@ def _match_programme(task, *, frame: pd.DataFrame, x_all: pd.DataFrame, model: D
     xs = x_all[sub].reset_index(drop=True)
     d = (fs["treatment"] == prog).to_numpy()
     w = fs["weight"].to_numpy()
-    ps = fit_propensity(xs.to_numpy(), d, w, list(xs.columns))
+    x_np = xs.to_numpy()  # one array for the propensity model and the bias correction
+    ps = fit_propensity(x_np, d, w, list(xs.columns))
     logit = ps.linear_predictor()
     cell = fs["month_index"].to_numpy().astype(np.int64) * 100 + _duration_band(
         fs["spell_month"].to_numpy(), model.duration_bands)
@@ -540,18 +541,19 @@ def _match_programme(task, *, frame: pd.DataFrame, x_all: pd.DataFrame, model: D
     on_support[t_rows] = True
     k_all = np.bincount(c_rows, weights=wts, minlength=len(fs))
     keep = (d & on_support) | ~d
-    base = xs.drop(columns=list(MATCHING_HISTORY_TERMS))  # balance of the covariates, not of the extra terms
-    balance = balance_table(base[keep], d[keep], w[keep], k_all[keep]).assign(programme=prog)
+    # balance of the covariates, not of the extra terms
+    balance = balance_table(xs.drop(columns=list(MATCHING_HISTORY_TERMS))[keep], d[keep], w[keep],
+                            k_all[keep]).assign(programme=prog)
+    del xs
     prop = pd.DataFrame({"programme": prog, "treated": d, "score": 1 / (1 + np.exp(-logit))})
     clusters, cl = np.unique(fs["pcode"].to_numpy(), return_inverse=True)
     n_cl = len(clusters)
-    x_adj = xs.to_numpy() if model.bias_correction else None
+    x_adj = x_np if model.bias_correction else None
     outcomes = list(model.outcomes)
     r_all = control_residuals(fs[outcomes].to_numpy(dtype=float), d, x_adj, w)
     resid = {y: r_all[:, k] for k, y in enumerate(outcomes)}
     # without bias correction the linear terms still need y - mu0(x) (see matched_att)
-    r_se = None if model.bias_correction else control_residuals(fs[outcomes].to_numpy(dtype=float), d,
-                                                                 xs.to_numpy(), w)
+    r_se = None if model.bias_correction else control_residuals(fs[outcomes].to_numpy(dtype=float), d, x_np, w)
     groups = group_masks(fs)
     overlaps, cells = [], []
     for group, gm in groups.items():
@@ -567,8 +569,7 @@ def _match_programme(task, *, frame: pd.DataFrame, x_all: pd.DataFrame, model: D
 
     if model.n_bootstrap > 0 and cells:
         rng = np.random.default_rng(seed)
-        score, hess = ps.score_and_hessian(d, w)
-        s_cl = cluster_sums(score, cl, n_cl)
+        s_cl, hess = ps.cluster_score_and_hessian(d, w, cl, n_cl)
         h_inv = np.linalg.pinv(hess)
         r_mat = r_all
         names = sorted({g for g, _ in cells}, key=list(groups).index)

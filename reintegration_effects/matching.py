@@ -38,8 +38,9 @@ __all__ = ["PropensityMatching", "MatchingResults"]
 def _weighted_moments(x: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     w = w / w.sum()
     m = w @ x
-    v = w @ (x - m) ** 2
-    return m, v
+    t = np.subtract(x, m)
+    np.square(t, out=t)  # (x - m) ** 2 without a second temporary
+    return m, w @ t
 
 
 def balance_table(x: pd.DataFrame, treated: np.ndarray, w_before: np.ndarray, w_after: np.ndarray
@@ -91,6 +92,19 @@ class PropensityFit:
         hess = (self.design * (w * p * (1 - p))[:, None]).T @ self.design
         hess[1:, 1:] += self.penalty * np.eye(len(self.coef) - 1)
         return score, hess
+
+    def cluster_score_and_hessian(self, d: np.ndarray, w: np.ndarray, clusters: np.ndarray,
+                                  n_clusters: int) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`score_and_hessian` with the score summed within ``clusters`` (integer codes):
+        ``cluster_sums(score, clusters, n_clusters)`` column by column, the same numbers without
+        the rows x terms score matrix (a full copy of the design)."""
+        p = 1.0 / (1.0 + np.exp(-self.linear_predictor()))
+        r = w * (d - p)
+        s_cl = np.column_stack([np.bincount(clusters, weights=self.design[:, j] * r, minlength=n_clusters)
+                                for j in range(self.design.shape[1])])
+        hess = (self.design * (w * p * (1 - p))[:, None]).T @ self.design
+        hess[1:, 1:] += self.penalty * np.eye(len(self.coef) - 1)
+        return s_cl, hess
 
 
 def fit_propensity(x: np.ndarray, d: np.ndarray, w: np.ndarray | None = None,
@@ -227,6 +241,10 @@ def nearest_neighbours(score: np.ndarray, d: np.ndarray, cell: np.ndarray | None
     return t_idx[rr], bc[rr, cc], 1.0 / n_ok[rr]
 
 
+#: Rows per block where a design is filled or multiplied a block at a time (bounded temporaries).
+_ROW_BLOCK = 1 << 16
+
+
 def control_residuals(y: np.ndarray, d: np.ndarray, x_adjust: np.ndarray | None,
                       control_weight: np.ndarray | None = None) -> np.ndarray:
     """r = y - mu0(x), mu0 a (weighted) least-squares fit on the controls: the bias correction
@@ -237,11 +255,24 @@ def control_residuals(y: np.ndarray, d: np.ndarray, x_adjust: np.ndarray | None,
     n = len(y)
     controls = ~d
     cw = np.ones(n) if control_weight is None else control_weight
-    xd = np.column_stack([np.ones(n), x_adjust])
     sw = np.sqrt(cw[controls])
     yc = y[controls] * (sw[:, None] if y.ndim == 2 else sw)
-    beta = np.linalg.lstsq(xd[controls] * sw[:, None], yc, rcond=None)[0]
-    return y - xd @ beta
+    # the weighted control design [sw, x * sw] filled a block of rows at a time, and the fitted
+    # values likewise: the same numbers as building [1, x] for every row first, without three
+    # full-size copies of the design (they set a matching worker's peak memory)
+    rows = np.flatnonzero(controls)
+    xw = np.empty((len(rows), x_adjust.shape[1] + 1))
+    for lo in range(0, len(rows), _ROW_BLOCK):
+        r = rows[lo:lo + _ROW_BLOCK]
+        xw[lo:lo + len(r), 0] = sw[lo:lo + len(r)]
+        np.multiply(x_adjust[r], sw[lo:lo + len(r), None], out=xw[lo:lo + len(r), 1:])
+    beta = np.linalg.lstsq(xw, yc, rcond=None)[0]
+    del xw
+    out = np.empty(np.shape(y))
+    for lo in range(0, n, _ROW_BLOCK):
+        hi = min(lo + _ROW_BLOCK, n)
+        out[lo:hi] = y[lo:hi] - np.column_stack([np.ones(hi - lo), x_adjust[lo:hi]]) @ beta
+    return out
 
 
 def att_terms(resid: np.ndarray, d: np.ndarray, t_rows, c_rows, wts, subset: np.ndarray | None,
@@ -626,8 +657,7 @@ class PropensityMatching:
         if self.n_bootstrap > 0 and self.replace:
             rng = check_random_state(self.random_state)
             fit = PropensityFit(design=ps.scaled_design, coef=ps.scaled_params, penalty=0.0)
-            s_rows, hess = fit.score_and_hessian(d.astype(float), w)
-            s_cl = cluster_sums(s_rows, cl, n_cl)
+            s_cl, hess = fit.cluster_score_and_hessian(d.astype(float), w, cl, n_cl)
             h_inv = np.linalg.inv(hess)
             g = np.ones((n, 1))
             draws = np.empty(self.n_bootstrap)

@@ -161,13 +161,17 @@ def _collinear(a: np.ndarray, names: Sequence[str], w: np.ndarray) -> None:
     from scipy.linalg import qr
 
     sw = np.sqrt(w / w.mean())
-    aw = a * sw[:, None]
-    _, r, piv = qr(aw, mode="economic", pivoting=True)
+    # the weighted design in Fortran order, factorised in place (R only): the R of the economic
+    # QR of a * sw without the solver's copy and the full-size Q
+    aw = np.empty(a.shape, order="F")
+    np.multiply(a, sw[:, None], out=aw)
+    r, piv = qr(aw, mode="r", pivoting=True, overwrite_a=True)
     diag = np.abs(np.diag(r))
     tol = max(aw.shape) * np.finfo(float).eps * diag[0] * 1e3
     rank = int(np.count_nonzero(diag > tol))
     if rank == a.shape[1]:
         return
+    aw = a * sw[:, None]  # overwritten by the factorisation
     dep = [j for j in piv[rank:]]
     ind = list(piv[:rank])
     parts, cols = [], []
@@ -317,8 +321,12 @@ class PropensityModel:
         if x.ndim == 1:
             x = x[:, None]
         names = [f"x{j}" for j in range(x.shape[1])] if names is None else list(names)
-        frame = pd.DataFrame(x, columns=names)
-        xv = check_numeric_columns(frame, names).to_numpy()
+        # checked on the array itself (a frame of it cost two copies of the design); on a
+        # failure check_numeric_columns names the column and rows as the frame-based fit does
+        xv = np.asfortranarray(x)
+        if (len(set(names)) != len(names) or len(names) != xv.shape[1] or not np.isfinite(xv).all()
+                or (len(xv) and (xv == xv[:1]).all(axis=0).any())):
+            check_numeric_columns(pd.DataFrame(x, columns=names), names)
         dv = treatment_indicator(pd.Series(np.asarray(d)), "d")
         if len(dv) != len(xv):
             raise ValueError(f"x has {len(xv)} rows but d has {len(dv)}. Fix: pass arrays of the same length.")
@@ -331,11 +339,20 @@ class PropensityModel:
         n, k = x.shape
         w = np.ones(n) if w is None else w
         mean = (w @ x) / w.sum() if k else np.zeros(0)
-        sd = np.sqrt((w @ (x - mean) ** 2) / w.sum()) if k else np.zeros(0)
+        # the centred columns in one work array, squared and then rescaled in place: the numbers
+        # of (x - mean) ** 2 and (x - mean) / sd without their full-size temporaries
+        t = np.subtract(x, mean)
+        np.square(t, out=t)
+        sd = np.sqrt((w @ t) / w.sum()) if k else np.zeros(0)
         for j in np.flatnonzero(sd <= 1e-12 * np.maximum(1.0, np.abs(mean))):
             raise ConstantColumnError(f"covariate column {names[j]!r} is constant; the intercept already "
                                       "covers it. Fix: leave it out.", [names[j]])
-        a = np.column_stack([np.ones(n), (x - mean) / sd])
+        np.subtract(x, mean, out=t)
+        np.divide(t, sd, out=t)
+        a = np.empty((n, k + 1), order="F" if t.flags.f_contiguous else "C")  # column_stack's layout
+        a[:, 0] = 1.0
+        a[:, 1:] = t
+        del t
         _collinear(a, names, w)
         dv = d.astype(float)
         pbar = float(w @ dv / w.sum())

@@ -383,3 +383,44 @@ def test_pipeline_propensity_leaves_out_columns_the_public_model_refuses():
     m = PropensityModel().fit(df, treatment="d", covariates=["x", "z"])
     if "w" in fit.dropped:
         np.testing.assert_allclose(fit.linear_predictor(), m.linear_predictor(), atol=1e-8)
+
+
+def test_bias_correction_in_row_blocks_equals_the_plain_regression(monkeypatch):
+    """control_residuals fills the weighted control design and the fitted values a block of rows
+    at a time; the residuals are those of y - [1, x] beta with beta the weighted least squares
+    fit on the controls, written out in full."""
+    from reintegration_effects import matching as mt
+
+    rng = np.random.default_rng(4)
+    n, k = 1000, 4
+    x = rng.normal(size=(n, k))
+    d = rng.random(n) < 0.2
+    w = rng.uniform(0.5, 2.0, n)
+    y = np.column_stack([x @ rng.normal(size=k) + rng.normal(size=n), rng.random(n) < 0.4]).astype(float)
+    xd = np.column_stack([np.ones(n), x])
+    sw = np.sqrt(w[~d])
+    beta = np.linalg.lstsq(xd[~d] * sw[:, None], y[~d] * sw[:, None], rcond=None)[0]
+    monkeypatch.setattr(mt, "_ROW_BLOCK", 96)  # many blocks, the last one short
+    got = mt.control_residuals(y, d, x, w)
+    np.testing.assert_allclose(got, y - xd @ beta, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(mt.control_residuals(y[:, 0], d, x, w), (y - xd @ beta)[:, 0], rtol=1e-12, atol=1e-12)
+
+
+def test_cluster_score_equals_the_summed_row_scores():
+    """The bootstrap's clustered propensity score, summed without the rows x terms matrix, is the
+    per-row score summed within clusters (the same numbers)."""
+    from reintegration_effects.matching import fit_propensity
+    from reintegration_effects.stats import cluster_sums
+
+    rng = np.random.default_rng(5)
+    n = 2000
+    x = rng.normal(size=(n, 3))
+    d = rng.random(n) < 1 / (1 + np.exp(-(x[:, 0] - 1.5)))
+    w = rng.uniform(0.5, 2.0, n)
+    cl = rng.integers(0, 400, n)
+    fit = fit_propensity(x, d, w)
+    score, hess = fit.score_and_hessian(d.astype(float), w)
+    s_cl, hess2 = fit.cluster_score_and_hessian(d.astype(float), w, cl, 400)
+    np.testing.assert_array_equal(s_cl, cluster_sums(score, cl, 400))
+    np.testing.assert_array_equal(hess2, hess)
+    np.testing.assert_allclose(s_cl.sum(axis=0), 0.0, atol=1e-6)  # the score sums to zero at the maximum
