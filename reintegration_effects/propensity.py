@@ -161,11 +161,13 @@ def _collinear(a: np.ndarray, names: Sequence[str], w: np.ndarray) -> None:
     from scipy.linalg import qr
 
     sw = np.sqrt(w / w.mean())
-    # the weighted design in Fortran order, factorised in place (R only): the R of the economic
-    # QR of a * sw without the solver's copy and the full-size Q
+    # the weighted design in Fortran order, factorised in place: the R of the economic QR of
+    # a * sw without the solver's copy and the full-size Q
     aw = np.empty(a.shape, order="F")
     np.multiply(a, sw[:, None], out=aw)
-    r, piv = qr(aw, mode="r", pivoting=True, overwrite_a=True)
+    # mode "raw": R from the top rows only (mode "r" takes the upper triangle of all n rows, a
+    # full-size copy); the input was checked for finite values before
+    _, r, piv = qr(aw, mode="raw", pivoting=True, overwrite_a=True, check_finite=False)
     diag = np.abs(np.diag(r))
     tol = max(aw.shape) * np.finfo(float).eps * diag[0] * 1e3
     rank = int(np.count_nonzero(diag > tol))
