@@ -747,3 +747,10 @@ def test_words_pack_every_plane_into_the_row_bits():
                 for j, c in enumerate(terms.names[64 * g:64 * g + 64]):
                     ref |= terms.on(c)[lo:hi].astype(np.uint64) << np.uint64(j)
                 np.testing.assert_array_equal(w, ref)
+
+
+def test_pass_threads_follow_the_inner_thread_limit(monkeypatch):
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    assert sv.grouped.pass_threads() == 1
+    monkeypatch.setenv("OMP_NUM_THREADS", "not a number")
+    assert sv.grouped.pass_threads() >= 1

@@ -599,13 +599,19 @@ _PASS_PART_BYTES = 1 << 28
 
 
 def pass_threads() -> int:
-    """Threads for the parts of a compiled pass: the CPUs this process may use."""
+    """Threads for the parts of a compiled pass: the CPUs this process may use, at most
+    ``OMP_NUM_THREADS`` when that is set (the package's parallel tasks set it to their inner
+    thread limit, so a fit inside a worker does not start a thread per CPU)."""
     import os
 
     try:
-        return max(1, len(os.sched_getaffinity(0)))
+        n = len(os.sched_getaffinity(0))
     except AttributeError:  # pragma: no cover (not on Linux)
-        return max(1, os.cpu_count() or 1)
+        n = os.cpu_count() or 1
+    limit = os.environ.get("OMP_NUM_THREADS", "")
+    if limit.strip().isdigit() and int(limit) >= 1:
+        n = min(n, int(limit))
+    return max(1, n)
 
 
 def _compiled_pass(cells: Cells, ev, names, active, alpha, beta, link, info, threads: int | None = None) -> _Pass:
