@@ -204,6 +204,17 @@ def test_reproducible(synthetic):
     pd.testing.assert_frame_equal(a.summary, b.summary)
 
 
+def test_small_integer_covariates_are_fitted_in_int8_with_the_same_numbers(synthetic):
+    """Dummy covariates (int8, as the run's frame has them) build and collapse the designs in int8;
+    the fit is bit for bit the one on the same columns as float64 (the designs' float path)."""
+    as_int = synthetic.assign(x=synthetic["x"].astype(np.int8))
+    a = TimingOfEvents(points=2, se="opg").fit(as_int, covariates=["x"])
+    b = TimingOfEvents(points=2, se="opg").fit(synthetic.assign(x=synthetic["x"].astype(float)), covariates=["x"])
+    np.testing.assert_array_equal(a.params_, b.params_)
+    np.testing.assert_array_equal(a.standard_errors_, b.standard_errors_)
+    assert a.prep.lik.e.X.dtype == np.float64 and len(a.prep.lik.e) == len(b.prep.lik.e)
+
+
 def test_bad_input_is_named(synthetic):
     m = TimingOfEvents(points=1)
     with pytest.raises(TimingOfEventsError, match="no column"):

@@ -61,10 +61,26 @@ def band_labels(bands: Sequence[int]) -> list[str]:
             for lo, hi in zip(b[:-1], b[1:], strict=True)] + [f"duration={b[-1]}+"]
 
 
-def band_dummies(d: np.ndarray, bands: Sequence[int]) -> np.ndarray:
+def band_dummies(d: np.ndarray, bands: Sequence[int], dtype=np.float64) -> np.ndarray:
     idx = np.searchsorted(np.asarray(bands), d, side="right") - 1
-    out = np.zeros((len(d), len(bands)))
-    out[np.arange(len(d)), idx] = 1.0
+    out = np.zeros((len(d), len(bands)), dtype=dtype)
+    out[np.arange(len(d)), idx] = 1
+    return out
+
+
+def _compact_covariates(df: pd.DataFrame, covariates: Sequence[str]) -> np.ndarray:
+    """The covariate columns as one matrix in int8 when every value is a small whole number (the
+    dummies the run's frame has), else float64: the designs are built and collapsed in that type
+    (an eighth of the memory) and converted to float64 after collapsing; the values are the same."""
+    if not covariates:
+        return np.zeros((len(df), 0), dtype=np.int8)
+    cols = [df[c].to_numpy() for c in covariates]
+    small = all(v.dtype.kind in "biu" and (len(v) == 0 or (v.min() >= -128 and v.max() <= 127)) for v in cols)
+    if not small:
+        return df[list(covariates)].to_numpy(dtype=np.float64)
+    out = np.empty((len(df), len(cols)), dtype=np.int8)
+    for j, v in enumerate(cols):
+        out[:, j] = v
     return out
 
 
@@ -178,7 +194,8 @@ class TimingOfEvents:
         if not start_labels:
             raise TimingOfEventsError("no programme starts in the frame: the timing-of-events model needs treated spells")
         takeup_labels = ["any"] if self.takeup == "any" else start_labels
-        C = df[covariates].to_numpy(dtype=np.float64) if covariates else np.zeros((len(df), 0))
+        C = _compact_covariates(df, covariates)
+        small = C.dtype == np.int8  # 0/1 terms throughout: the designs in int8 until collapsed
         # exit rows
         er = np.flatnonzero(ex >= 0)
         if not len(er) or not at_risk.any():
@@ -187,19 +204,22 @@ class TimingOfEvents:
         if bands[-1] > top:  # bands beyond the longest observed duration: merged into the last one observed
             notes.append(f"duration bands from {[b for b in bands if b > top]} months have no months at risk: merged")
             bands = tuple(b for b in bands if b <= top)
-        Bd = band_dummies(d, bands)
+        dt = np.int8 if small else np.float64
+        Bd = band_dummies(d, bands, dtype=dt)
         terms = [Bd, C]
         exit_names = band_labels(bands) + covariates
         for lab in labels:
             on = prog == lab
-            terms.append((on & ~lock if lab in lock_labels else on)[:, None].astype(float))
+            terms.append((on & ~lock if lab in lock_labels else on)[:, None].astype(dt))
             exit_names.append(f"programme={lab}")
         for lab in lock_labels:
-            terms.append(((prog == lab) & lock)[:, None].astype(float))
+            terms.append(((prog == lab) & lock)[:, None].astype(dt))
             exit_names.append(f"programme={lab}:lock_in")
-        Xe = np.hstack(terms)[er]
-        Xs_all = np.hstack([Bd, C])
+        Xe = np.hstack([t[er] for t in terms])  # the exit rows only (no full-size stack first)
+        del terms
         sr = np.flatnonzero(at_risk)
+        Xs = np.hstack([Bd[sr], C[sr]])
+        del Bd
         ys = np.zeros(len(df), dtype=np.int8)
         if self.takeup == "any":
             ys[start != ""] = 1
@@ -208,9 +228,11 @@ class TimingOfEvents:
             ys[start == ""] = 0
         start_names = band_labels(bands) + covariates
         self._check_design(Xe, exit_names, "exit")
-        self._check_design(Xs_all[sr], start_names, "programme start")
+        self._check_design(Xs, start_names, "programme start")
         eb = collapse(pid_codes[er], Xe, ex[er].astype(np.int8))
-        sb = collapse(pid_codes[sr], Xs_all[sr], ys[sr])
+        del Xe
+        sb = collapse(pid_codes[sr], Xs, ys[sr])
+        del Xs
         lik = Likelihood(eb, sb, len(persons), len(takeup_labels), self.form)
         # the starters, for the implied effects
         si = np.flatnonzero(start != "")
@@ -223,7 +245,7 @@ class TimingOfEvents:
                                  "lock_months": lock_len})
         return _Prepared(lik=lik, exit_names=exit_names, start_names=start_names, labels=labels,
                          lock_labels=lock_labels, takeup_labels=takeup_labels, persons=np.asarray(persons),
-                         n_spells=int(spell.max()) + 1, starters=starters, start_cov=C[si], bands=bands,
+                         n_spells=int(spell.max()) + 1, starters=starters, start_cov=C[si].astype(np.float64), bands=bands,
                          n_cov=len(covariates), notes=notes)
 
     @staticmethod
@@ -234,7 +256,7 @@ class TimingOfEvents:
         if empty:
             raise TimingOfEventsError(f"{what} hazard: term(s) {empty} are zero in every month at risk. Fix: drop them, "
                                       "or use fewer duration_bands.")
-        sv = np.linalg.svd(X[np.random.default_rng(0).permutation(len(X))[:200_000]], compute_uv=False)
+        sv = np.linalg.svd(X[np.random.default_rng(0).permutation(len(X))[:200_000]].astype(np.float64), compute_uv=False)
         if sv[-1] < 1e-8 * sv[0]:
             raise TimingOfEventsError(f"{what} hazard: the terms {names} are collinear (e.g. a full set of dummies "
                                       "beside the duration bands). Fix: leave out one level of each categorical.")
