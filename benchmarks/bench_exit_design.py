@@ -27,7 +27,7 @@ from reintegration_effects.panel import build_panel
 from reintegration_effects.survival import ExitToWorkModel
 from reintegration_effects.validate import load_input
 
-LIFELINES_MAX_ROWS = 12_000_000  # person-months; lifelines took 75 s and 5.6 GiB at 8.1 million
+LIFELINES_MAX_ROWS = 12_000_000  # person-months; above this lifelines is not tried (its time and memory: benchmarks/README.md)
 
 
 def _time(engine: str, panel, data) -> tuple[float, float, object, int]:

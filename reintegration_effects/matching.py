@@ -253,6 +253,9 @@ def control_residuals(y: np.ndarray, d: np.ndarray, x_adjust: np.ndarray | None,
     if x_adjust is None:
         return y.astype(float)
     n = len(y)
+    x_adjust = np.asarray(x_adjust, dtype=float)
+    if x_adjust.ndim == 1:
+        x_adjust = x_adjust[:, None]
     controls = ~d
     cw = np.ones(n) if control_weight is None else control_weight
     sw = np.sqrt(cw[controls])

@@ -173,6 +173,7 @@ def _collinear(a: np.ndarray, names: Sequence[str], w: np.ndarray) -> None:
     rank = int(np.count_nonzero(diag > tol))
     if rank == a.shape[1]:
         return
+    del _
     aw = a * sw[:, None]  # overwritten by the factorisation
     dep = [j for j in piv[rank:]]
     ind = list(piv[:rank])
@@ -351,7 +352,9 @@ class PropensityModel:
                                       "covers it. Fix: leave it out.", [names[j]])
         np.subtract(x, mean, out=t)
         np.divide(t, sd, out=t)
-        a = np.empty((n, k + 1), order="F" if t.flags.f_contiguous else "C")  # column_stack's layout
+        # column_stack's layout (C unless the centred columns are Fortran-ordered only), so that
+        # Newton's matrix products sum in the same order as before
+        a = np.empty((n, k + 1), order="C" if t.flags.c_contiguous else "F")
         a[:, 0] = 1.0
         a[:, 1:] = t
         del t

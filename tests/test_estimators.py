@@ -424,3 +424,19 @@ def test_cluster_score_equals_the_summed_row_scores():
     np.testing.assert_array_equal(s_cl, cluster_sums(score, cl, 400))
     np.testing.assert_array_equal(hess2, hess)
     np.testing.assert_allclose(s_cl.sum(axis=0), 0.0, atol=1e-6)  # the score sums to zero at the maximum
+
+
+def test_standardised_design_is_column_stack_of_the_centred_columns():
+    """The logit's standardised design, built in one work array, has the values and the memory
+    layout (C or Fortran, which decides the order of Newton's sums) of column_stack([1, (x - m) / s]),
+    for one covariate and for several, from C- and Fortran-ordered input."""
+    rng = np.random.default_rng(6)
+    for x in (rng.normal(size=(400, 1)), rng.normal(size=(400, 3)), np.asfortranarray(rng.normal(size=(400, 3)))):
+        d = rng.random(400) < 1 / (1 + np.exp(-x[:, 0]))
+        m = PropensityModel().fit_arrays(x, d)
+        xv = np.asfortranarray(x)
+        mean = xv.mean(axis=0)
+        ref = np.column_stack([np.ones(400), (xv - mean) / np.sqrt(((xv - mean) ** 2).mean(axis=0))])
+        np.testing.assert_allclose(m.scaled_design, ref, rtol=1e-13)
+        assert m.scaled_design.flags.c_contiguous == ref.flags.c_contiguous
+        assert m.scaled_design.flags.f_contiguous == ref.flags.f_contiguous

@@ -25,6 +25,7 @@ import pandas as pd
 import pytest
 
 from reintegration_effects import survival as sv
+from reintegration_effects.survival import grouped_compiled
 from reintegration_effects.contract import HAZARDS_COLUMNS
 from reintegration_effects.errors import StatisticalWarning
 from reintegration_effects.panel import build_panel, month_number
@@ -681,8 +682,9 @@ def test_reentry_cells_from_durations_equal_expanded_person_months(sims):
                                   slow.cells_.sort_values(cols).reset_index(drop=True).astype(float))
 
 
-def _random_cells(seed: int = 5, n: int = 3000):
-    """Collapsed cells with 0/1 terms (bit patterns), two non-0/1 terms, counts above one."""
+def _random_cells(seed: int = 5, n: int = 3000, exposure: bool = False):
+    """Collapsed cells with 0/1 terms (bit patterns), two non-0/1 terms, counts above one, and
+    with ``exposure`` an exposure that differs from the number at risk (the Poisson offset)."""
     rng = np.random.default_rng(seed)
     terms = sv.grouped.Terms(n)
     for j in range(6):
@@ -691,7 +693,8 @@ def _random_cells(seed: int = 5, n: int = 3000):
     terms.add_column("h2", rng.normal(size=n))
     time = rng.integers(1, 40, n)
     event = (rng.random(n) < 0.08).astype(np.int8)
-    return sv.grouped.Cells.from_rows(terms, time, {"event": event}, n_at=rng.integers(1, 4, n))
+    return sv.grouped.Cells.from_rows(terms, time, {"event": event}, n_at=rng.integers(1, 4, n),
+                                      expo=rng.uniform(0.5, 3.0, n) if exposure else None)
 
 
 @pytest.mark.parametrize("link", ["cloglog", "poisson"])
@@ -700,7 +703,7 @@ def test_compiled_pass_equals_the_numpy_pass(link, info, monkeypatch):
     """The compiled cell loop gives the numpy pass's likelihood, scores and information blocks
     (sums in another order: relative differences of rounding size), with inactive intervals and
     a subset of the terms; and the same bits whatever the number of threads."""
-    cells = _random_cells()
+    cells = _random_cells(exposure=link == "poisson")
     assert cells.patterns is not None
     ev = cells.events["event"]
     names = ["b0", "h1", "b2", "b3", "h2", "b5"]
@@ -710,7 +713,7 @@ def test_compiled_pass_equals_the_numpy_pass(link, info, monkeypatch):
     alpha, beta = rng.normal(-2.5, 0.3, active.sum()), rng.normal(0, 0.2, len(names))
     ref = sv.grouped.grouped_pass(cells, ev, names, active, alpha, beta, link, info, compiled=False)
     monkeypatch.setattr(sv.grouped, "_CHUNK_CELLS", 64)  # many chunks, so several parts
-    got = [sv.grouped._compiled_pass(cells, ev, names, active, alpha, beta, link, info, threads=t) for t in (1, 3)]
+    got = [grouped_compiled.compiled_pass(cells, ev, names, active, alpha, beta, link, info, threads=t) for t in (1, 3)]
     for field in ("ga", "gb", "D", "C", "A"):
         np.testing.assert_allclose(getattr(got[0], field), getattr(ref, field), rtol=1e-12, atol=1e-12)
         np.testing.assert_array_equal(getattr(got[0], field), getattr(got[1], field))
@@ -742,15 +745,18 @@ def test_words_pack_every_plane_into_the_row_bits():
             terms.add_binary(f"t{j}", rng.random(n) < 0.3)
         for lo, hi in ((0, n), (8 * (n > 16), max(n - 3, 8 * (n > 16)))):
             got = terms.words(terms.names, lo, hi)
+            assert len(got) == -(-k // 64)
             for g, w in enumerate(got):
                 ref = np.zeros(hi - lo, dtype=np.uint64)
                 for j, c in enumerate(terms.names[64 * g:64 * g + 64]):
                     ref |= terms.on(c)[lo:hi].astype(np.uint64) << np.uint64(j)
                 np.testing.assert_array_equal(w, ref)
+    with pytest.raises(ValueError, match="multiple of 8"):
+        terms.words(terms.names, 3, 10)
 
 
 def test_pass_threads_follow_the_inner_thread_limit(monkeypatch):
     monkeypatch.setenv("OMP_NUM_THREADS", "1")
-    assert sv.grouped.pass_threads() == 1
+    assert grouped_compiled.pass_threads() == 1
     monkeypatch.setenv("OMP_NUM_THREADS", "not a number")
-    assert sv.grouped.pass_threads() >= 1
+    assert grouped_compiled.pass_threads() >= 1

@@ -207,7 +207,11 @@ def test_reproducible(synthetic):
 def test_small_integer_covariates_are_fitted_in_int8_with_the_same_numbers(synthetic):
     """Dummy covariates (int8, as the run's frame has them) build and collapse the designs in int8;
     the fit is bit for bit the one on the same columns as float64 (the designs' float path)."""
+    from reintegration_effects.survival.timing_of_events import _compact_covariates
+
     as_int = synthetic.assign(x=synthetic["x"].astype(np.int8))
+    assert _compact_covariates(as_int, ["x"]).dtype == np.int8
+    assert _compact_covariates(synthetic.assign(x=synthetic["x"].astype(float)), ["x"]).dtype == np.float64
     a = TimingOfEvents(points=2, se="opg").fit(as_int, covariates=["x"])
     b = TimingOfEvents(points=2, se="opg").fit(synthetic.assign(x=synthetic["x"].astype(float)), covariates=["x"])
     np.testing.assert_array_equal(a.params_, b.params_)

@@ -232,14 +232,16 @@ class Cells:
                 del inv, first, seg
             del words, order
             first_rows = _concat(firsts)
+            cell_pid = row_pid[first_rows] if row_pid is not None else None
+            del row_pid
             ev_c = {key: _concat(parts) for key, parts in ev_parts.items()}
             n_c = _concat(n_parts)
             expo_c = None if expo is None else _concat(x_parts)
         out = cls(terms.take(first_rows), labels, bc_rows[first_rows], _compact_counts(n_c),
                   None if expo_c is None else np.asarray(expo_c, float),
                   {k: _compact_counts(v) for k, v in ev_c.items()})
-        if collapse and row_pid is not None:  # the cells' patterns from the rows' (every pattern has a cell)
-            out._patterns = _Patterns.from_words(row_pid[first_rows], uniq, binary, len(out))
+        if collapse and cell_pid is not None:  # the cells' patterns from the rows' (every pattern has a cell)
+            out._patterns = _Patterns.from_words(cell_pid, uniq, binary, len(out))
         return out
 
     @classmethod
@@ -492,11 +494,13 @@ def grouped_pass(cells: Cells, ev, names, active, alpha, beta, link, info: str =
     product per segment (C); X'WX goes through the cells' bit patterns (:class:`_Gram`).
     ``info``: 'expected' (Fisher), 'observed' (minus the Hessian) or 'both' information blocks.
     Intervals outside ``active`` get weight zero (they are not part of the model).
-    ``compiled``: the compiled cell loop (:func:`_compiled_pass`) where the cells have bit
+    ``compiled``: the compiled cell loop (:func:`.grouped_compiled.compiled_pass`) where the cells have bit
     patterns and no ``g_band`` is asked for; False: the numpy chunks below (the same sums, in
     another order; the tests compare the two)."""
     if compiled and g_band is None and cells.patterns is not None:
-        return _compiled_pass(cells, ev, names, active, alpha, beta, link, info)
+        from .grouped_compiled import compiled_pass
+
+        return compiled_pass(cells, ev, names, active, alpha, beta, link, info)
     nb_all = len(cells.band_labels)
     p = len(names)
     kmap = np.cumsum(active) - 1
@@ -561,127 +565,6 @@ def grouped_pass(cells: Cells, ev, names, active, alpha, beta, link, info: str =
     first = out[kinds[0]]
     return _Pass(ll, ga[active], gb, *first, out.get("e"), uz,
                  gz1.matrix() if gz1 is not None else None, gz2.matrix() if gz2 is not None else None)
-
-
-def _pattern_layout(cells: Cells, names) -> tuple:
-    """How the model terms ``names`` sit in the cells' bit patterns, built once per cells and
-    terms: the model rows of the 0/1 terms and of the others, and the pattern table of the 0/1
-    terms in model order (patterns x terms, uint8, contiguous)."""
-    key = tuple(names)
-    cache = cells.__dict__.setdefault("_layouts", {})
-    if key not in cache:
-        pat = cells.patterns
-        bin_rows = np.array([r for r, c in enumerate(names) if c in pat.col], dtype=np.int64)
-        flt_rows = np.array([r for r in range(len(names)) if r not in set(bin_rows.tolist())], dtype=np.int64)
-        table = np.ascontiguousarray(pat.table[:, [pat.col[names[r]] for r in bin_rows]])
-        cache[key] = (bin_rows, flt_rows, table)
-    return cache[key]
-
-
-def _table_product(table: np.ndarray, v: np.ndarray, transpose: bool = False) -> np.ndarray:
-    """table @ v (or table.T @ v), the uint8 table converted to float64 a chunk of patterns at a time."""
-    out = np.zeros(table.shape[0 if not transpose else 1])
-    for lo in range(0, table.shape[0], _CHUNK_CELLS):
-        t = table[lo:lo + _CHUNK_CELLS].astype(float)
-        if transpose:
-            out += t.T @ v[lo:lo + _CHUNK_CELLS]
-        else:
-            out[lo:lo + _CHUNK_CELLS] = t @ v
-    return out
-
-
-#: Parts of the cells in a compiled pass (:func:`_compiled_pass`): each part sums into its own
-#: arrays and the parts are added in order, so the sums do not depend on how many threads run them.
-_PASS_PARTS = 8
-
-#: Largest memory of the per-part sums per pattern (bytes): fewer parts when the patterns are many.
-_PASS_PART_BYTES = 1 << 28
-
-
-def pass_threads() -> int:
-    """Threads for the parts of a compiled pass: the CPUs this process may use, at most
-    ``OMP_NUM_THREADS`` when that is set (the package's parallel tasks set it to their inner
-    thread limit, so a fit inside a worker does not start a thread per CPU)."""
-    import os
-
-    try:
-        n = len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover (not on Linux)
-        n = os.cpu_count() or 1
-    limit = os.environ.get("OMP_NUM_THREADS", "")
-    if limit.strip().isdigit() and int(limit) >= 1:
-        n = min(n, int(limit))
-    return max(1, n)
-
-
-def _compiled_pass(cells: Cells, ev, names, active, alpha, beta, link, info, threads: int | None = None) -> _Pass:
-    """:func:`grouped_pass` through the compiled cell loop (:mod:`.grouped_kernels`): the 0/1
-    terms stay in their bit patterns; only the other terms are converted, a chunk at a time.
-    The cells are cut into up to :data:`_PASS_PARTS` parts of whole chunks (a number that depends
-    on the cells only), run on ``threads`` threads (None: :func:`pass_threads`)."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    from .grouped_kernels import pass_chunk
-
-    nb_all, p = len(cells.band_labels), len(names)
-    pat = cells.patterns
-    bin_rows, flt_rows, table = _pattern_layout(cells, names)
-    beta = np.asarray(beta, float)
-    kmap = np.cumsum(active) - 1
-    a_full = np.where(active, np.asarray(alpha, float)[np.clip(kmap, 0, None)], 0.0) if len(alpha) else np.zeros(nb_all)
-    act = np.asarray(active, dtype=np.bool_)
-    if link != "cloglog":  # Poisson: canonical link, observed = expected information
-        info = "expected"
-    kinds = {"expected": ("e",), "observed": ("o",), "both": ("o", "e")}[info]
-    pb = _table_product(table, beta[bin_rows])
-    nf = len(flt_rows)
-    flt_names = [names[r] for r in flt_rows]
-    width = 3 + 2 * nf  # per pattern: the score, then (weight, weight x term) per kind
-    expo_all = cells.n_at if cells.expo is None else cells.expo
-    chunks = list(cells.chunks())
-    n_parts = max(1, min(_PASS_PARTS, len(chunks), _PASS_PART_BYTES // max(1, pat.n * width * 8)))
-    bounds = np.linspace(0, len(chunks), n_parts + 1).round().astype(int)
-
-    def part(k):
-        sums = dict(ll=np.zeros(1), ga=np.zeros(nb_all), gbf=np.zeros(nf), pp=np.zeros((pat.n, width)),
-                    o=(np.zeros(nb_all), np.zeros((nb_all, p)), np.zeros((nf, nf))),
-                    e=(np.zeros(nb_all), np.zeros((nb_all, p)), np.zeros((nf, nf))))
-        buf = np.empty((nf, _CHUNK_CELLS))
-        for lo, hi in chunks[bounds[k]:bounds[k + 1]]:
-            xf = cells.block(lo, hi, flt_names, buf)
-            pass_chunk(cells.bcodes[lo:hi], pat.pid[lo:hi], xf, ev[lo:hi], cells.n_at[lo:hi],
-                       np.asarray(expo_all[lo:hi], float) if link != "cloglog" else np.zeros(0), a_full, act, pb,
-                       beta[flt_rows], link == "cloglog", "o" in kinds, "e" in kinds, table, flt_rows, bin_rows,
-                       sums["ll"], sums["ga"], sums["gbf"], sums["pp"], *sums["o"], *sums["e"])
-        return sums
-
-    n_threads = min(n_parts, pass_threads() if threads is None else max(1, int(threads)))
-    if n_threads > 1:
-        with ThreadPoolExecutor(n_threads) as pool:
-            parts = list(pool.map(part, range(n_parts)))
-    else:
-        parts = [part(k) for k in range(n_parts)]
-    tot = parts[0]
-    for other in parts[1:]:  # in part order: the same sums whatever the threads
-        for key in ("ll", "ga", "gbf", "pp"):
-            tot[key] += other[key]
-        for k in ("o", "e"):
-            for a_, b_ in zip(tot[k], other[k], strict=True):
-                a_ += b_
-    per_pattern = tot["pp"]
-    gb = np.zeros(p)
-    gb[bin_rows] = _table_product(table, per_pattern[:, 0], transpose=True)
-    gb[flt_rows] = tot["gbf"]
-    out = {}
-    for k, at in (("o", 1), ("e", 2 + nf)):
-        if k not in kinds:
-            continue
-        D, C, aff = tot[k]
-        gram = _Gram(pat, names)
-        gram.wp, gram.wf, gram.aff = per_pattern[:, at], per_pattern[:, at + 1:at + 1 + nf].T, aff
-        out[k] = (D[active], C[active], gram.matrix())
-    first = out[kinds[0]]
-    return _Pass(float(tot["ll"][0]), tot["ga"][active], gb, *first, out.get("e"))
 
 
 def _grouped_newton(cells: Cells, ev, idx, active, link, start, tol=1e-10, maxiter=100) -> _GroupedFit:

@@ -1,8 +1,8 @@
 """Compiled cell loop of one grouped-time Fisher-scoring pass (:func:`.grouped.grouped_pass`).
 
-Written with numba because a pass in numpy made some fifteen temporary arrays per chunk of cells
-(the linear predictor, the hazard, the likelihood terms and two information weights, each bit
-plane unpacked to float64), and a fit makes six or seven passes over millions of cells. Here a
+Written with numba because a pass in numpy makes a temporary array per chunk of cells for every
+intermediate (the linear predictor, the hazard, the likelihood terms, the information weights,
+each bit plane unpacked to float64), and a fit makes several passes over millions of cells. Here a
 cell's 0/1 terms are not unpacked: their part of the linear predictor is looked up per bit
 pattern (the cells' :class:`~.grouped._Patterns`), the score and the information of the 0/1 terms
 go into per-pattern totals, and the baseline-by-term block is summed per interval from the
@@ -36,8 +36,7 @@ def pass_chunk(bc, pid, xf, e, n, expo, a_full, act, pb, beta_f, cloglog, want_o
     expected information the weight and weight x each non-0/1 term; and per information kind
     (``_o``, ``_e``, each only when wanted): ``d`` the baseline diagonal, ``c`` baseline x terms,
     ``aff`` weight x products of the non-0/1 terms. The arithmetic per cell is that of the numpy
-    pass, except log(1 - exp(-mu)), taken as log(expm1(mu) / (1 + expm1(mu))) and only where a cell
-    has events.
+    pass (log(1 - exp(-mu)) taken only where a cell has events: it is multiplied by their number).
     """
     m = len(bc)
     if m == 0:
@@ -69,9 +68,8 @@ def pass_chunk(bc, pid, xf, e, n, expo, a_full, act, pb, beta_f, cloglog, want_o
         ni = float(n[i])
         if cloglog:
             em1 = math.expm1(mu)
-            # log(1 - exp(-mu)) = log(em1 / (1 + em1)), needed only where events are (most
-            # cells have none)
-            lli = (ei * math.log(em1 / (em1 + 1.0)) if ei != 0.0 else 0.0) - (ni - ei) * mu
+            # log(1 - exp(-mu)) only where there are events (most cells have none)
+            lli = (ei * math.log(-math.expm1(-mu)) if ei != 0.0 else 0.0) - (ni - ei) * mu
             g = mu * (ei / em1 - (ni - ei))
             w_e = ni * mu ** 2 / em1
             w_o = (ni - ei) * mu + ei * (mu / em1) * (mu * (em1 + 1) / em1 - 1)

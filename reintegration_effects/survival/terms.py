@@ -118,25 +118,15 @@ class Terms:
         return out
 
     def words(self, names: Sequence[str], lo: int, hi: int) -> list[np.ndarray]:
-        """The 0/1 terms ``names`` of rows ``lo:hi`` packed into one uint64 per row and 64 terms:
-        the bit pattern of each row, a ready collapse key for all dummies at once."""
-        out = []
-        if lo % 8 == 0:  # compiled: no per-row byte temporaries (whole bytes of the planes)
-            from .grouped_kernels import pack_words
+        """The 0/1 terms ``names`` of rows ``lo:hi`` (``lo`` a multiple of 8: whole bytes of the
+        planes) packed into one uint64 per row and 64 terms: the bit pattern of each row, a ready
+        collapse key for all dummies at once."""
+        from .grouped_kernels import pack_words
 
-            for g in range(0, len(names), 64):
-                planes = np.stack([self._planes[c][lo >> 3:(hi + 7) >> 3] for c in names[g:g + 64]])
-                out.append(pack_words(planes, hi - lo))
-            return out
-        for g in range(0, len(names), 64):
-            group = names[g:g + 64]
-            bits = np.unpackbits(np.stack([self._planes[c][lo >> 3:(hi + 7) >> 3] for c in group]), axis=1,
-                                 count=hi - lo, bitorder="little")
-            packed = np.packbits(bits, axis=0, bitorder="little")  # (bytes, rows)
-            w = np.zeros((hi - lo, 8), dtype=np.uint8)
-            w[:, :len(packed)] = packed.T
-            out.append(w.view(np.uint64).ravel())
-        return out
+        if lo % 8:
+            raise ValueError(f"Terms.words: lo={lo} must be a multiple of 8 (rows are read in whole bytes)")
+        return [pack_words(np.stack([self._planes[c][lo >> 3:(hi + 7) >> 3] for c in names[g:g + 64]]), hi - lo)
+                for g in range(0, len(names), 64)]
 
     def block(self, lo: int, hi: int, names: Sequence[str], out: np.ndarray) -> np.ndarray:
         """Terms ``names`` of rows ``lo:hi`` (``lo`` a multiple of 8) as float64 (terms x rows) in

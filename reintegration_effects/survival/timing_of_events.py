@@ -71,7 +71,8 @@ def band_dummies(d: np.ndarray, bands: Sequence[int], dtype=np.float64) -> np.nd
 def _compact_covariates(df: pd.DataFrame, covariates: Sequence[str]) -> np.ndarray:
     """The covariate columns as one matrix in int8 when every value is a small whole number (the
     dummies the run's frame has), else float64: the designs are built and collapsed in that type
-    (an eighth of the memory) and converted to float64 after collapsing; the values are the same."""
+    (a byte per value instead of eight) and converted to float64 after collapsing; the values are
+    the same."""
     if not covariates:
         return np.zeros((len(df), 0), dtype=np.int8)
     cols = [df[c].to_numpy() for c in covariates]
@@ -195,7 +196,7 @@ class TimingOfEvents:
             raise TimingOfEventsError("no programme starts in the frame: the timing-of-events model needs treated spells")
         takeup_labels = ["any"] if self.takeup == "any" else start_labels
         C = _compact_covariates(df, covariates)
-        small = C.dtype == np.int8  # 0/1 terms throughout: the designs in int8 until collapsed
+        small = C.dtype == np.int8  # small whole numbers throughout: the designs in int8 until collapsed
         # exit rows
         er = np.flatnonzero(ex >= 0)
         if not len(er) or not at_risk.any():
