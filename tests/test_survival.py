@@ -25,10 +25,10 @@ import pandas as pd
 import pytest
 
 from reintegration_effects import survival as sv
-from reintegration_effects.survival import grouped_compiled
 from reintegration_effects.contract import HAZARDS_COLUMNS
 from reintegration_effects.errors import StatisticalWarning
 from reintegration_effects.panel import build_panel, month_number
+from reintegration_effects.survival import grouped_compiled
 
 from .conftest import make_input
 
