@@ -418,7 +418,7 @@ class _Patterns:
         return cls(inv.astype(np.int32), table, binary)
 
 
-class _Gram:
+class Gram:
     """Accumulates X' diag(v) X over chunks of cells for the terms ``names``: the 0/1 terms through
     the cells' patterns (:class:`_Patterns`: sums of v and of v x other term per pattern), the
     other terms densely."""
@@ -462,7 +462,7 @@ class _Gram:
 
 
 @dataclass
-class _Pass:
+class PassSums:
     """Log-likelihood, score and information of the grouped-time model at one point.
 
     Blocks of the information: ``D`` (baseline, diagonal), ``C`` (baseline x beta), ``A`` (beta
@@ -484,14 +484,14 @@ class _Pass:
 
 
 def grouped_pass(cells: Cells, ev, names, active, alpha, beta, link, info: str = "expected",
-                  g_band=None, compiled: bool = True) -> _Pass:
+                  g_band=None, compiled: bool = True) -> PassSums:
     """One pass over the cells at (alpha, beta), accumulated chunk by chunk (:data:`_CHUNK_CELLS`).
 
     Hand-written because statsmodels' GLM needs the dense design with one dummy per interval (cells
     x (intervals + p) float64), which does not fit in memory for a national register. Here each
     chunk is converted to float64 on its own; the cells being sorted by interval, the baseline
     blocks are sums over each interval's segment of the chunk (D, score) and one matrix-vector
-    product per segment (C); X'WX goes through the cells' bit patterns (:class:`_Gram`).
+    product per segment (C); X'WX goes through the cells' bit patterns (:class:`Gram`).
     ``info``: 'expected' (Fisher), 'observed' (minus the Hessian) or 'both' information blocks.
     Intervals outside ``active`` get weight zero (they are not part of the model).
     ``compiled``: the compiled cell loop (:func:`.grouped_compiled.compiled_pass`) where the cells have bit
@@ -510,11 +510,11 @@ def grouped_pass(cells: Cells, ev, names, active, alpha, beta, link, info: str =
         info = "expected"
     kinds = {"expected": ("e",), "observed": ("o",), "both": ("o", "e")}[info]
     pat = cells.patterns
-    blocks = {k: (np.zeros(nb_all), np.zeros((nb_all, p)), _Gram(pat, names)) for k in kinds}
+    blocks = {k: (np.zeros(nb_all), np.zeros((nb_all, p)), Gram(pat, names)) for k in kinds}
     ga, gb = np.zeros(nb_all), np.zeros(p)
     uz = gz1 = gz2 = None
     if g_band is not None:
-        uz, gz1, gz2 = np.zeros(p), _Gram(pat, names), _Gram(pat, names)
+        uz, gz1, gz2 = np.zeros(p), Gram(pat, names), Gram(pat, names)
     ll = 0.0
     expo_all = cells.n_at if cells.expo is None else cells.expo
     buf = np.empty((p, min(_CHUNK_CELLS, len(cells))))
@@ -563,7 +563,7 @@ def grouped_pass(cells: Cells, ev, names, active, alpha, beta, link, info: str =
                 gz2.add(XT, pid, wg * gc)
     out = {k: (D[active], C[active], gram.matrix()) for k, (D, C, gram) in blocks.items()}
     first = out[kinds[0]]
-    return _Pass(ll, ga[active], gb, *first, out.get("e"), uz,
+    return PassSums(ll, ga[active], gb, *first, out.get("e"), uz,
                  gz1.matrix() if gz1 is not None else None, gz2.matrix() if gz2 is not None else None)
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import grouped as _g
-from .grouped import Cells, _Gram, _Pass
+from .grouped import Cells, Gram, PassSums
 
 
 def _pattern_layout(cells: Cells, names) -> tuple:
@@ -66,7 +66,7 @@ def pass_threads() -> int:
     return max(1, n)
 
 
-def compiled_pass(cells: Cells, ev, names, active, alpha, beta, link, info, threads: int | None = None) -> _Pass:
+def compiled_pass(cells: Cells, ev, names, active, alpha, beta, link, info, threads: int | None = None) -> PassSums:
     """:func:`grouped_pass` through the compiled cell loop (:mod:`.grouped_kernels`): the 0/1
     terms stay in their bit patterns; only the other terms are converted, a chunk at a time.
     The cells are cut into up to :data:`_PASS_PARTS` parts of whole chunks (a number that depends
@@ -129,8 +129,8 @@ def compiled_pass(cells: Cells, ev, names, active, alpha, beta, link, info, thre
         if k not in kinds:
             continue
         D, C, aff = tot[k]
-        gram = _Gram(pat, names)
+        gram = Gram(pat, names)
         gram.wp, gram.wf, gram.aff = per_pattern[:, at], per_pattern[:, at + 1:at + 1 + nf].T, aff
         out[k] = (D[active], C[active], gram.matrix())
     first = out[kinds[0]]
-    return _Pass(float(tot["ll"][0]), tot["ga"][active], gb, *first, out.get("e"))
+    return PassSums(float(tot["ll"][0]), tot["ga"][active], gb, *first, out.get("e"))
