@@ -87,23 +87,24 @@ class PropensityFit:
     def score_and_hessian(self, d: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Per-row score of the weighted log-likelihood at the estimate, and the Hessian of the
         (penalised) objective; rows of ``score`` sum to the penalty's gradient, i.e. about zero."""
+        r, hess = self._residual_and_hessian(d, w)
+        return self.design * r[:, None], hess
+
+    def _residual_and_hessian(self, d: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """w (d - p) per row (the score is design x it) and the penalised objective's Hessian."""
         p = 1.0 / (1.0 + np.exp(-self.linear_predictor()))
-        score = self.design * (w * (d - p))[:, None]
         hess = (self.design * (w * p * (1 - p))[:, None]).T @ self.design
         hess[1:, 1:] += self.penalty * np.eye(len(self.coef) - 1)
-        return score, hess
+        return w * (d - p), hess
 
     def cluster_score_and_hessian(self, d: np.ndarray, w: np.ndarray, clusters: np.ndarray,
                                   n_clusters: int) -> tuple[np.ndarray, np.ndarray]:
         """:meth:`score_and_hessian` with the score summed within ``clusters`` (integer codes):
         ``cluster_sums(score, clusters, n_clusters)`` column by column, the same numbers without
         the rows x terms score matrix (a full copy of the design)."""
-        p = 1.0 / (1.0 + np.exp(-self.linear_predictor()))
-        r = w * (d - p)
+        r, hess = self._residual_and_hessian(d, w)
         s_cl = np.column_stack([np.bincount(clusters, weights=self.design[:, j] * r, minlength=n_clusters)
                                 for j in range(self.design.shape[1])])
-        hess = (self.design * (w * p * (1 - p))[:, None]).T @ self.design
-        hess[1:, 1:] += self.penalty * np.eye(len(self.coef) - 1)
         return s_cl, hess
 
 

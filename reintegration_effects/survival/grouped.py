@@ -483,6 +483,17 @@ class PassSums:
     zz: np.ndarray | None = None
 
 
+def pass_setup(active, alpha, nb_all: int, link: str, info: str) -> tuple[np.ndarray, tuple[str, ...]]:
+    """What every pass needs first: the baseline of each interval (0 where inactive) and the
+    information kinds to accumulate ('o' observed, 'e' expected; Poisson: canonical link, so
+    observed = expected and only 'e')."""
+    kmap = np.cumsum(active) - 1
+    a_full = np.where(active, np.asarray(alpha, float)[np.clip(kmap, 0, None)], 0.0) if len(alpha) else np.zeros(nb_all)
+    if link != "cloglog":
+        info = "expected"
+    return a_full, {"expected": ("e",), "observed": ("o",), "both": ("o", "e")}[info]
+
+
 def grouped_pass(cells: Cells, ev, names, active, alpha, beta, link, info: str = "expected",
                   g_band=None, compiled: bool = True) -> PassSums:
     """One pass over the cells at (alpha, beta), accumulated chunk by chunk (:data:`_CHUNK_CELLS`).
@@ -503,12 +514,8 @@ def grouped_pass(cells: Cells, ev, names, active, alpha, beta, link, info: str =
         return compiled_pass(cells, ev, names, active, alpha, beta, link, info)
     nb_all = len(cells.band_labels)
     p = len(names)
-    kmap = np.cumsum(active) - 1
-    a_full = np.where(active, np.asarray(alpha, float)[np.clip(kmap, 0, None)], 0.0) if len(alpha) else np.zeros(nb_all)
+    a_full, kinds = pass_setup(active, alpha, nb_all, link, info)
     masked = not active.all()
-    if link != "cloglog":  # Poisson: canonical link, observed = expected information
-        info = "expected"
-    kinds = {"expected": ("e",), "observed": ("o",), "both": ("o", "e")}[info]
     pat = cells.patterns
     blocks = {k: (np.zeros(nb_all), np.zeros((nb_all, p)), Gram(pat, names)) for k in kinds}
     ga, gb = np.zeros(nb_all), np.zeros(p)

@@ -40,7 +40,7 @@ def _table_product(table: np.ndarray, v: np.ndarray, transpose: bool = False) ->
     return out
 
 
-#: Parts of the cells in a compiled pass (:func:`_compiled_pass`): each part sums into its own
+#: Parts of the cells in a compiled pass (:func:`compiled_pass`): each part sums into its own
 #: arrays and the parts are added in order, so the sums do not depend on how many threads run them.
 _PASS_PARTS = 8
 
@@ -79,12 +79,8 @@ def compiled_pass(cells: Cells, ev, names, active, alpha, beta, link, info, thre
     pat = cells.patterns
     bin_rows, flt_rows, table = _pattern_layout(cells, names)
     beta = np.asarray(beta, float)
-    kmap = np.cumsum(active) - 1
-    a_full = np.where(active, np.asarray(alpha, float)[np.clip(kmap, 0, None)], 0.0) if len(alpha) else np.zeros(nb_all)
+    a_full, kinds = _g.pass_setup(active, alpha, nb_all, link, info)
     act = np.asarray(active, dtype=np.bool_)
-    if link != "cloglog":  # Poisson: canonical link, observed = expected information
-        info = "expected"
-    kinds = {"expected": ("e",), "observed": ("o",), "both": ("o", "e")}[info]
     pb = _table_product(table, beta[bin_rows])
     nf = len(flt_rows)
     flt_names = [names[r] for r in flt_rows]

@@ -195,8 +195,7 @@ class TimingOfEvents:
         if not start_labels:
             raise TimingOfEventsError("no programme starts in the frame: the timing-of-events model needs treated spells")
         takeup_labels = ["any"] if self.takeup == "any" else start_labels
-        C = _compact_covariates(df, covariates)
-        small = C.dtype == np.int8  # small whole numbers throughout: the designs in int8 until collapsed
+        C = _compact_covariates(df, covariates)  # int8 when small whole numbers: the designs in it until collapsed
         # exit rows
         er = np.flatnonzero(ex >= 0)
         if not len(er) or not at_risk.any():
@@ -205,7 +204,7 @@ class TimingOfEvents:
         if bands[-1] > top:  # bands beyond the longest observed duration: merged into the last one observed
             notes.append(f"duration bands from {[b for b in bands if b > top]} months have no months at risk: merged")
             bands = tuple(b for b in bands if b <= top)
-        dt = np.int8 if small else np.float64
+        dt = C.dtype
         Bd = band_dummies(d, bands, dtype=dt)
         terms = [Bd, C]
         exit_names = band_labels(bands) + covariates
