@@ -46,12 +46,21 @@ def simulated_input(persons: int, seed: int = 1) -> Path:
 
 
 class TreeMemory(threading.Thread):
-    """Largest sum of RSS over a process and its descendants, sampled every ``interval`` seconds."""
+    """Largest sum of RSS over a process and its descendants, sampled every ``interval`` seconds.
+
+    :meth:`mark` names the part that is running from now on (a step of the run); ``by_part``
+    keeps, per name, the largest sum over the tree and the largest single process seen while it ran.
+    """
 
     def __init__(self, pid: int, interval: float = 0.5):
         super().__init__(daemon=True)
         self.pid, self.interval, self.peak, self.max_procs = pid, interval, 0, 0
+        self.part: str | None = None
+        self.by_part: dict[str, list[int]] = {}  # name -> [largest sum, largest single process]
         self._halt = threading.Event()
+
+    def mark(self, part: str) -> None:
+        self.part = part
 
     def run(self) -> None:
         import psutil
@@ -61,18 +70,21 @@ class TreeMemory(threading.Thread):
         except psutil.NoSuchProcess:
             return
         while not self._halt.is_set():
-            total, n = 0, 0
+            total, n, largest = 0, 0, 0
             try:
                 procs = [root, *root.children(recursive=True)]
             except psutil.NoSuchProcess:
                 break
             for p in procs:
                 try:
-                    total += p.memory_info().rss
-                    n += 1
+                    rss = p.memory_info().rss
                 except psutil.NoSuchProcess:
-                    pass
+                    continue
+                total, n, largest = total + rss, n + 1, max(largest, rss)
             self.peak, self.max_procs = max(self.peak, total), max(self.max_procs, n)
+            if self.part is not None:
+                seen = self.by_part.setdefault(self.part, [0, 0])
+                seen[0], seen[1] = max(seen[0], total), max(seen[1], largest)
             self._halt.wait(self.interval)
 
     def stop(self) -> int:
