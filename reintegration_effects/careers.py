@@ -45,6 +45,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from .careers_kernels import build_gains, swap_deltas
 from .contract import CONTRACTS, STATUS_ORDER
 from .dataset import InputData
 from .errors import InsufficientDataError, StatisticalWarning
@@ -293,10 +294,11 @@ def pam(dist: np.ndarray, k: int, *, max_iter: int = 200) -> tuple[np.ndarray, n
     n = d.shape[0]
     if not 1 <= k <= n:
         raise ValueError(f"k must be between 1 and the number of sequences ({n}); found {k}")
+    d = np.ascontiguousarray(d)
     medoids = [int(np.argmin(d.sum(axis=1)))]
     near = d[medoids[0]].copy()
     for _ in range(1, k):
-        gain = np.maximum(near[None, :] - d, 0).sum(axis=1)
+        gain = build_gains(d, near)
         gain[medoids] = -1
         new = int(np.argmax(gain))
         medoids.append(new)
@@ -308,11 +310,7 @@ def pam(dist: np.ndarray, k: int, *, max_iter: int = 200) -> tuple[np.ndarray, n
         nearest = order[0]
         d1 = dm[nearest, np.arange(n)]
         d2 = dm[order[1], np.arange(n)] if k > 1 else np.full(n, np.inf)
-        a = np.minimum(d - d1[None, :], 0)
-        b = np.minimum(d, d2[None, :]) - d1[None, :] - a
-        onehot = np.zeros((n, k))
-        onehot[np.arange(n), nearest] = 1.0
-        delta = a.sum(axis=1)[:, None] + b @ onehot
+        delta = swap_deltas(d, nearest.astype(np.int64), d1, d2, k)
         delta[medoids] = np.inf
         best = np.unravel_index(np.argmin(delta), delta.shape)
         if not delta[best] < -1e-9 * max(1.0, float(d1.sum())):

@@ -113,6 +113,41 @@ def test_pam_finds_the_optimum_and_no_swap_helps():
                 assert total_cost(dist, trial) >= c0 - 1e-9
 
 
+def test_compiled_swap_and_build_steps_equal_the_matrix_formulas():
+    """PAM's compiled steps against the FastPAM1 and BUILD formulas written as matrix expressions
+    (the numpy code they replaced), on distances with duplicated rows (tied sequences) and an
+    infinite second-nearest distance (k = 1)."""
+    from reintegration_effects.careers_kernels import build_gains, swap_deltas
+
+    rng = np.random.default_rng(3)
+    r = rng.uniform(1, 10, (60, 60))
+    r[:, 7] = r[:, 3]  # point 7 duplicates point 3
+    r[7, :] = r[3, :]
+    r = (r + r.T) / 2
+    np.fill_diagonal(r, 0)
+    r[3, 7] = r[7, 3] = 0
+    near = r[[5, 9]].min(axis=0)
+    assert np.allclose(build_gains(r, near), np.maximum(near[None, :] - r, 0).sum(axis=1), rtol=1e-12, atol=0)
+    for medoids in ([5], [5, 9, 3], [0, 1, 2, 40, 59]):
+        k = len(medoids)
+        dm = r[medoids]
+        order = np.argsort(dm, axis=0, kind="stable")
+        d1 = dm[order[0], np.arange(len(r))]
+        d2 = dm[order[1], np.arange(len(r))] if k > 1 else np.full(len(r), np.inf)
+        a = np.minimum(r - d1[None, :], 0)
+        b = np.minimum(r, d2[None, :]) - d1[None, :] - a
+        onehot = np.zeros((len(r), k))
+        onehot[np.arange(len(r)), order[0]] = 1.0
+        expected = a.sum(axis=1)[:, None] + b @ onehot
+        got = swap_deltas(r, order[0].astype(np.int64), d1, d2, k)
+        assert np.allclose(got, expected, rtol=1e-12, atol=1e-12)
+        # and each entry is the change in total distance of that swap, computed from scratch
+        for i, m in ((11, 0), (30, k - 1)):
+            trial = list(medoids)
+            trial[m] = i
+            assert got[i, m] == pytest.approx(total_cost(r, trial) - total_cost(r, medoids), rel=1e-12)
+
+
 def three_patterns(n=1000, length=24, noise=0.1, seed=0):
     """52% stable work, 26% stable work then back on bijstand after 4-9 months, 22% agency/on-call
     work; each month replaced with probability ``noise`` by a state drawn uniformly from all states."""
