@@ -22,8 +22,8 @@ tests/test_careers.py), but it requires ``scipy<1.17`` while the package pins sc
 boruta, missingno, cython, pybind11, cffi, docutils, pycparser) that would each have to be
 admitted to the CBS Remote Access environment, takes about 9 s to import, is pre-1.0 (its API
 moves between minor versions) and prints to stdout from its core functions. The OM recursion
-here is vectorised with numpy: dynamic programming over the positions of the first sequence,
-vectorised over pairs and, through a running minimum, over the positions of the second.
+here is a compiled loop over the pairs of distinct sequences (:mod:`.careers_kernels`), one row
+of the dynamic programme per pair, updated in place.
 
 **Clustering.** On a sample of at most ``sample_size`` sequences (drawn with ``random_state``):
 k-medoids (PAM: greedy BUILD, then the best swap while it lowers the total distance) or Ward
@@ -45,7 +45,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .careers_kernels import build_gains, swap_deltas
+from .careers_kernels import build_gains, om_pairs, swap_deltas
 from .contract import CONTRACTS, STATUS_ORDER
 from .dataset import InputData
 from .errors import InsufficientDataError, StatisticalWarning
@@ -224,33 +224,11 @@ def substitution_costs(codes: np.ndarray, n_states: int, method: str = "trate") 
 
 
 def _om_pairs(a: np.ndarray, b: np.ndarray, sub: np.ndarray, indel: float) -> np.ndarray:
-    """OM distance for each pair (a[:, p], b[:, p]); a is (La, P), b is (Lb, P), int codes.
-
-    The DP table D[i][j] (prefix a[:i] against prefix b[:j]) is kept shifted, r[i][j] = D[i][j]
-    - (i + j) * indel, which turns the recursion into r[i][0] = 0 and
-    r[i][j] = min(r[i][j-1], r[i-1][j], r[i-1][j-1] + sub[a_i, b_j] - 2 * indel):
-    one vectorised step per position of ``a`` for the diagonal and vertical moves, then a running
-    minimum down the positions of ``b`` for the horizontal moves. Arrays are (positions, pairs)
-    so every operation runs over contiguous pairs. (``np.minimum.accumulate`` along that axis
-    and int32 indices in ``np.take`` are several times slower than the loops used here.)
-    """
-    la, p = a.shape
-    lb = b.shape[0]
-    s = sub.shape[0]
+    """OM distance for each pair (a[p], b[p]); a is (P, La), b is (P, Lb), int codes
+    (:func:`~reintegration_effects.careers_kernels.om_pairs`, a compiled loop over the pairs)."""
     flat = np.ascontiguousarray(sub, dtype=np.float64).ravel() - 2.0 * indel
-    b = b.astype(np.intp)
-    a_s = a.astype(np.intp) * s
-    r = np.zeros((lb + 1, p))
-    x = np.empty((lb, p))
-    idx = np.empty((lb, p), dtype=np.intp)
-    for i in range(la):
-        np.add(a_s[i][None, :], b, out=idx)
-        np.take(flat, idx, out=x)
-        np.add(r[:-1], x, out=x)
-        np.minimum(r[1:], x, out=x)
-        for j in range(lb):  # r[0] stays 0
-            np.minimum(r[j], x[j], out=r[j + 1])
-    return r[-1] + (la + lb) * indel
+    return om_pairs(np.ascontiguousarray(a, dtype=np.int64), np.ascontiguousarray(b, dtype=np.int64), flat,
+                    sub.shape[0], float(indel))
 
 
 def optimal_matching(x: np.ndarray, y: np.ndarray | None = None, *, sub: np.ndarray, indel: float,
@@ -269,7 +247,7 @@ def optimal_matching(x: np.ndarray, y: np.ndarray | None = None, *, sub: np.ndar
         i, j = np.triu_indices(u, 1)
         for s in range(0, len(i), chunk):
             ii, jx = i[s:s + chunk], j[s:s + chunk]
-            d = _om_pairs(ux[ii].T, ux[jx].T, sub, indel)
+            d = _om_pairs(ux[ii], ux[jx], sub, indel)
             du[ii, jx] = d
             du[jx, ii] = d
         return du[np.ix_(inv_x, inv_x)]
@@ -279,7 +257,7 @@ def optimal_matching(x: np.ndarray, y: np.ndarray | None = None, *, sub: np.ndar
     i, j = np.divmod(np.arange(len(ux) * len(uy)), len(uy))
     du = np.empty(len(i))
     for s in range(0, len(i), chunk):
-        du[s:s + chunk] = _om_pairs(ux[i[s:s + chunk]].T, uy[j[s:s + chunk]].T, sub, indel)
+        du[s:s + chunk] = _om_pairs(ux[i[s:s + chunk]], uy[j[s:s + chunk]], sub, indel)
     return du.reshape(len(ux), len(uy))[np.ix_(inv_x, inv_y)]
 
 

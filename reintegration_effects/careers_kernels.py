@@ -54,3 +54,32 @@ def swap_deltas(d: np.ndarray, nearest: np.ndarray, d1: np.ndarray, d2: np.ndarr
         for m in range(k):
             delta[i, m] += shared
     return delta
+
+
+@njit(cache=True, nogil=True)
+def om_pairs(a: np.ndarray, b: np.ndarray, flat: np.ndarray, n_states: int, indel: float) -> np.ndarray:
+    """Optimal-matching distance of each pair of rows (a[p], b[p]) of integer state codes.
+
+    ``flat``: the substitution costs, row-major, each minus 2 x ``indel``. The dynamic programme
+    is kept shifted, r[i][j] = D[i][j] - (i + j) x indel, so that r[i][0] = 0 and
+    r[i][j] = min(r[i][j-1], r[i-1][j], r[i-1][j-1] + sub[a_i, b_j] - 2 indel); one row of it is
+    kept per pair and updated in place, in the order (and so with the rounding) of the numpy
+    formulation this replaced: the diagonal and vertical moves first, then the horizontal ones.
+    """
+    n_pairs, la = a.shape
+    lb = b.shape[1]
+    out = np.empty(n_pairs)
+    r = np.empty(lb + 1)
+    for p in range(n_pairs):
+        r[:] = 0.0
+        for i in range(la):
+            row = a[p, i] * n_states
+            old = r[0]  # r[i-1][j]; r[i][0] = 0 stays
+            for j in range(lb):
+                x = old + flat[row + b[p, j]]
+                old = r[j + 1]
+                if old < x:
+                    x = old
+                r[j + 1] = r[j] if r[j] < x else x
+        out[p] = r[lb] + (la + lb) * indel
+    return out
