@@ -226,9 +226,14 @@ def substitution_costs(codes: np.ndarray, n_states: int, method: str = "trate") 
 def _om_pairs(a: np.ndarray, b: np.ndarray, sub: np.ndarray, indel: float) -> np.ndarray:
     """OM distance for each pair (a[p], b[p]); a is (P, La), b is (P, Lb), int codes
     (:func:`~reintegration_effects.careers_kernels.om_pairs`, a compiled loop over the pairs)."""
+    n_states = sub.shape[0]
+    for codes in (a, b):  # the compiled loop does not check its indices
+        if codes.size and (codes.min() < 0 or codes.max() >= n_states):
+            raise ValueError(f"state codes must lie in 0..{n_states - 1} (the rows of the {n_states} x {n_states} "
+                             f"substitution matrix); found {int(codes.min())} to {int(codes.max())}")
     flat = np.ascontiguousarray(sub, dtype=np.float64).ravel() - 2.0 * indel
     return om_pairs(np.ascontiguousarray(a, dtype=np.int64), np.ascontiguousarray(b, dtype=np.int64), flat,
-                    sub.shape[0], float(indel))
+                    n_states, float(indel))
 
 
 def optimal_matching(x: np.ndarray, y: np.ndarray | None = None, *, sub: np.ndarray, indel: float,

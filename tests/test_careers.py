@@ -60,6 +60,14 @@ def test_om_matches_the_plain_recursion():
     assert (np.diag(got) == 0).all() and np.allclose(got, got.T)
 
 
+def test_om_codes_outside_the_substitution_matrix_are_an_error():
+    sub = substitution_costs(np.zeros((2, 3), dtype=int), 3, "constant")
+    with pytest.raises(ValueError, match="state codes must lie in 0..2"):
+        optimal_matching(np.array([[0, 1, 5], [0, 1, 2]]), sub=sub, indel=1.0)
+    with pytest.raises(ValueError, match="found -1 to"):
+        optimal_matching(np.array([[0, 1, 2]]), np.array([[0, -1, 2]]), sub=sub, indel=1.0)
+
+
 def test_om_matches_sequenzo():
     pytest.importorskip("sequenzo", reason="sequenzo is not installed (it is only a cross-check)")
     from sequenzo.define_sequence_data import SequenceData
